@@ -1,0 +1,66 @@
+// Public API of @fox-wamp/core.
+export { Router, type RouterOptions } from './router/router.js';
+export { Realm, type RealmOptions, type SessionListener } from './router/realm.js';
+export { Session, type SessionInfo, type SessionPeer, type SessionProtocol } from './router/session.js';
+export { Broker } from './router/broker.js';
+export { Dealer, type InvocationAnswer, type DealerLimits } from './router/dealer.js';
+export { Subscription } from './router/subscription.js';
+export { Registration, Callee } from './router/registration.js';
+export { Call, type CallSink, type CallState } from './router/call.js';
+export type { EventDelivery, InvocationDelivery } from './router/deliveries.js';
+export { ErrorUri, RouterError } from './router/errors.js';
+export { randomId, SequentialIds, isWampId, MAX_ID } from './router/ids.js';
+export type { RouterLogger } from './router/logger.js';
+export { SILENT_LOGGER } from './router/logger.js';
+export {
+  INVOKE_POLICIES,
+  isInvokePolicy,
+  type InvokePolicy,
+  type SubscribeOptions,
+  type PublishOptions,
+  type RegisterOptions,
+  type CallOptions,
+  type YieldOptions,
+} from './router/options.js';
+export { EMPTY_PAYLOAD, hasKwargs, type Payload } from './router/payload.js';
+export { TopicIndex } from './router/topic-index.js';
+export {
+  parseWampPattern,
+  comparePrecedence,
+  isConcrete,
+  isMatchPolicy,
+  uriUseFor,
+  type MatchPolicy,
+  type TopicPattern,
+  type PatternLevel,
+} from './router/topic-pattern.js';
+export { isValidUri, type UriCheck, type UriUse } from './router/uri.js';
+
+export {
+  LocalClient,
+  WampResult,
+  toPayload,
+  toRouterError,
+  type LocalEvent,
+  type LocalInvocation,
+  type CallResult,
+  type EventHandler,
+  type ProcedureHandler,
+  type LocalCallOptions,
+  type LocalSubscription,
+  type LocalRegistration,
+} from './client/local-client.js';
+
+export { MessageCode, messageName, type WampMessage } from './wamp/message-codes.js';
+export { SerializationError, type WampSerializer, type SerializerName } from './wamp/serializer.js';
+export * from './wamp/serializers/index.js';
+export { ROUTER_ROLES, ROUTER_AGENT } from './wamp/features.js';
+export { WampConnection, type WampConnectionOptions } from './wamp/wamp-connection.js';
+export type { WampTransport } from './wamp/wamp-transport.js';
+
+export { HttpUpgradeRouter, rejectUpgrade, type UpgradeHandler } from './transport/http-upgrade-router.js';
+export {
+  WampWebSocketListener,
+  WAMP_WEBSOCKET_DEFAULTS,
+  type WampWebSocketOptions,
+} from './transport/websocket-wamp-listener.js';

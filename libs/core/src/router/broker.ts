@@ -1,0 +1,134 @@
+import type { EventDelivery } from './deliveries.js';
+import { ErrorUri, RouterError } from './errors.js';
+import { randomId } from './ids.js';
+import type { PublishOptions } from './options.js';
+import type { Payload } from './payload.js';
+import type { Session } from './session.js';
+import { Subscription } from './subscription.js';
+import { TopicIndex } from './topic-index.js';
+import type { MatchPolicy, TopicPattern } from './topic-pattern.js';
+
+/**
+ * The broker of one realm: subscriptions in one topic index, and the delivery of publications to the
+ * sessions whose subscriptions match. URIs arrive validated and parsed (the realm does that).
+ */
+export class Broker {
+  private readonly byKey = new Map<string, Subscription>();
+  private readonly byId = new Map<number, Subscription>();
+  private readonly index = new TopicIndex<Subscription>();
+
+  get subscriptionCount(): number {
+    return this.byId.size;
+  }
+
+  getSubscription(id: number): Subscription | undefined {
+    return this.byId.get(id);
+  }
+
+  subscriptions(): IterableIterator<Subscription> {
+    return this.byId.values();
+  }
+
+  /** Adds `session` to the subscription for (uri, match), creating it if needed. Idempotent per session. */
+  subscribe(session: Session, uri: string, match: MatchPolicy, pattern: TopicPattern): Subscription {
+    const key = `${match}\u0000${uri}`;
+    let subscription = this.byKey.get(key);
+    if (subscription === undefined) {
+      subscription = new Subscription(randomId(), uri, match, pattern);
+      this.byKey.set(key, subscription);
+      this.byId.set(subscription.id, subscription);
+      this.index.add(pattern, subscription);
+    }
+    subscription.subscribers.add(session);
+    session.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  unsubscribe(session: Session, subscriptionId: number): void {
+    const subscription = this.byId.get(subscriptionId);
+    if (subscription === undefined || !subscription.subscribers.has(session)) {
+      throw new RouterError(ErrorUri.noSuchSubscription, `no subscription ${subscriptionId} in this session`);
+    }
+    this.detach(session, subscription);
+  }
+
+  /** Drops every subscription of a session that is leaving. */
+  removeSession(session: Session): void {
+    for (const subscription of session.subscriptions) this.detach(session, subscription);
+  }
+
+  /**
+   * Delivers a publication to every matching subscriber and returns its publication ID. `levels` is the
+   * topic split into levels (the realm computes it once per publication).
+   */
+  publish(publisher: Session | undefined, uri: string, levels: readonly string[], payload: Payload, options: PublishOptions): number {
+    const publicationId = randomId();
+    const accepts = subscriberFilter(publisher, options);
+    const disclosed = options.discloseMe && publisher !== undefined ? publisherDetails(publisher) : undefined;
+    this.index.match(levels, (subscription) => {
+      let event: EventDelivery | undefined;
+      for (const subscriber of subscription.subscribers) {
+        if (!accepts(subscriber)) continue;
+        event ??= {
+          subscriptionId: subscription.id,
+          publicationId,
+          details: eventDetails(subscription, uri, disclosed),
+          payload,
+        };
+        subscriber.peer.sendEvent(event);
+      }
+    });
+    return publicationId;
+  }
+
+  private detach(session: Session, subscription: Subscription): void {
+    subscription.subscribers.delete(session);
+    session.subscriptions.delete(subscription);
+    if (subscription.subscribers.size === 0) {
+      this.byKey.delete(`${subscription.match}\u0000${subscription.uri}`);
+      this.byId.delete(subscription.id);
+      this.index.delete(subscription.pattern, subscription);
+    }
+  }
+}
+
+function eventDetails(subscription: Subscription, uri: string, disclosed: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!subscription.isPattern) return disclosed ?? {};
+  return disclosed === undefined ? { topic: uri } : { ...disclosed, topic: uri };
+}
+
+function publisherDetails(publisher: Session): Record<string, unknown> {
+  return { publisher: publisher.id, publisher_authid: publisher.info.authid, publisher_authrole: publisher.info.authrole };
+}
+
+/** Builds the per-subscriber check for exclude_me and black/white listing; the common case is one compare. */
+function subscriberFilter(publisher: Session | undefined, options: PublishOptions): (subscriber: Session) => boolean {
+  const excludeMe = options.excludeMe ?? true;
+  const listed =
+    options.exclude !== undefined ||
+    options.eligible !== undefined ||
+    options.excludeAuthid !== undefined ||
+    options.eligibleAuthid !== undefined ||
+    options.excludeAuthrole !== undefined ||
+    options.eligibleAuthrole !== undefined;
+  if (!listed) return (subscriber) => !(excludeMe && subscriber === publisher);
+  const exclude = toSet(options.exclude);
+  const eligible = toSet(options.eligible);
+  const excludeAuthid = toSet(options.excludeAuthid);
+  const eligibleAuthid = toSet(options.eligibleAuthid);
+  const excludeAuthrole = toSet(options.excludeAuthrole);
+  const eligibleAuthrole = toSet(options.eligibleAuthrole);
+  return (subscriber) => {
+    if (excludeMe && subscriber === publisher) return false;
+    const { authid, authrole } = subscriber.info;
+    if (exclude?.has(subscriber.id) || excludeAuthid?.has(authid) || excludeAuthrole?.has(authrole)) return false;
+    if (eligible !== undefined && !eligible.has(subscriber.id)) return false;
+    if (eligibleAuthid !== undefined && !eligibleAuthid.has(authid)) return false;
+    if (eligibleAuthrole !== undefined && !eligibleAuthrole.has(authrole)) return false;
+    return true;
+  };
+}
+
+function toSet<T>(values: readonly T[] | undefined): Set<T> | undefined {
+  return values === undefined ? undefined : new Set(values);
+}

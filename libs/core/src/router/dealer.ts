@@ -1,0 +1,231 @@
+import { Call, DISCARDING_SINK, type CallSink } from './call.js';
+import { ErrorUri, RouterError } from './errors.js';
+import { randomId } from './ids.js';
+import type { CallOptions, RegisterOptions } from './options.js';
+import type { Payload } from './payload.js';
+import { Callee, Registration } from './registration.js';
+import type { Session } from './session.js';
+import { TopicIndex } from './topic-index.js';
+import { comparePrecedence, isConcrete, type MatchPolicy, type TopicPattern } from './topic-pattern.js';
+
+/** What happened to a YIELD or callee ERROR, so a gate can tell a late answer from a bogus one. */
+export type InvocationAnswer =
+  /** Delivered to the caller. */
+  | 'delivered'
+  /** The invocation existed but is over (caller left, call canceled): drop quietly. */
+  | 'stale'
+  /** This session was never sent that invocation: a protocol violation. */
+  | 'unknown';
+
+export interface DealerLimits {
+  /** Calls that may wait per registration when all its callees are at their concurrency limit. */
+  readonly maxQueuedCalls: number;
+}
+
+/**
+ * The dealer of one realm: registrations (exact, prefix, wildcard) and the routing of calls to callees
+ * under the spec's precedence, the invocation policies and the callees' concurrency limits.
+ */
+export class Dealer {
+  private readonly exact = new Map<string, Registration>();
+  private readonly byKey = new Map<string, Registration>();
+  private readonly byId = new Map<number, Registration>();
+  private readonly patterns = new TopicIndex<Registration>();
+
+  constructor(private readonly limits: DealerLimits) {}
+
+  get registrationCount(): number {
+    return this.byId.size;
+  }
+
+  getRegistration(id: number): Registration | undefined {
+    return this.byId.get(id);
+  }
+
+  registrations(): IterableIterator<Registration> {
+    return this.byId.values();
+  }
+
+  register(session: Session, uri: string, match: MatchPolicy, pattern: TopicPattern, options: RegisterOptions): Registration {
+    const policy = options.invoke ?? 'single';
+    const concurrency = options.concurrency ?? Infinity;
+    const key = `${match}\u0000${uri}`;
+    let registration = this.byKey.get(key);
+    if (registration !== undefined) {
+      if (registration.calleeOf(session) !== undefined) {
+        throw new RouterError(ErrorUri.procedureAlreadyExists, `this session already registered ${uri}`);
+      }
+      if (registration.policy === 'single' || policy === 'single') {
+        throw new RouterError(ErrorUri.procedureAlreadyExists, `${uri} is already registered`);
+      }
+      if (registration.policy !== policy) {
+        throw new RouterError(
+          ErrorUri.procedureAlreadyExists,
+          `${uri} is registered with invocation policy '${registration.policy}', not '${policy}'`,
+        );
+      }
+    } else {
+      registration = new Registration(randomId(), uri, match, pattern, policy);
+      this.byKey.set(key, registration);
+      this.byId.set(registration.id, registration);
+      if (isConcrete(pattern)) this.exact.set(uri, registration);
+      else this.patterns.add(pattern, registration);
+    }
+    registration.callees.push(new Callee(session, registration, concurrency));
+    session.registrations.add(registration);
+    return registration;
+  }
+
+  unregister(session: Session, registrationId: number): void {
+    const registration = this.byId.get(registrationId);
+    const callee = registration?.calleeOf(session);
+    if (registration === undefined || callee === undefined) {
+      throw new RouterError(ErrorUri.noSuchRegistration, `no registration ${registrationId} in this session`);
+    }
+    this.detach(callee);
+  }
+
+  /** Routes a call. The outcome reaches `sink`; the returned call can be used to find it again. */
+  call(caller: Session, procedure: string, levels: readonly string[], payload: Payload, options: CallOptions, sink: CallSink): Call {
+    const registration = this.lookup(procedure, levels);
+    if (registration === undefined) {
+      throw new RouterError(ErrorUri.noSuchProcedure, `no callee registered for procedure ${procedure}`);
+    }
+    const call = new Call(caller, procedure, registration, payload, options, sink);
+    const callee = registration.pickCallee();
+    if (callee !== undefined) {
+      caller.calls.add(call);
+      this.invoke(call, callee);
+    } else if (registration.queue.length >= this.limits.maxQueuedCalls) {
+      throw new RouterError(
+        ErrorUri.callQueueFull,
+        `all callees of ${registration.uri} are busy and ${registration.queue.length} calls already wait`,
+      );
+    } else {
+      caller.calls.add(call);
+      registration.queue.push(call);
+    }
+    return call;
+  }
+
+  /** A callee's YIELD. */
+  yield(callee: Session, invocationId: number, payload: Payload, progress: boolean): InvocationAnswer {
+    const call = callee.invocations.get(invocationId);
+    if (call === undefined) return this.missing(callee, invocationId);
+    if (progress) {
+      if (call.options.receiveProgress) call.sink.result(payload, true);
+      return 'delivered';
+    }
+    this.finish(call);
+    call.sink.result(payload, false);
+    return 'delivered';
+  }
+
+  /** A callee's ERROR for an invocation: passed to the caller with the callee's URI, args and kwargs. */
+  error(callee: Session, invocationId: number, error: RouterError): InvocationAnswer {
+    const call = callee.invocations.get(invocationId);
+    if (call === undefined) return this.missing(callee, invocationId);
+    this.finish(call);
+    call.sink.error(error);
+    return 'delivered';
+  }
+
+  /** A session is leaving: its registrations go, its invocations fail, its own calls go nowhere. */
+  removeSession(session: Session): void {
+    // Detach first, so that the slots freed below are not handed straight back to the leaving callee.
+    for (const registration of session.registrations) {
+      const callee = registration.calleeOf(session);
+      if (callee !== undefined) this.detach(callee);
+    }
+    for (const call of session.invocations.values()) {
+      this.finish(call);
+      call.sink.error(new RouterError(ErrorUri.canceled, 'the callee left before answering'));
+    }
+    for (const call of session.calls) {
+      call.sink = DISCARDING_SINK;
+      if (call.state === 'queued') {
+        const queue = call.registration.queue;
+        queue.splice(queue.indexOf(call), 1);
+        call.state = 'done';
+      }
+    }
+    session.calls.clear();
+  }
+
+  private lookup(procedure: string, levels: readonly string[]): Registration | undefined {
+    const exact = this.exact.get(procedure);
+    if (exact !== undefined) return exact;
+    let best: Registration | undefined;
+    this.patterns.match(levels, (candidate) => {
+      if (best === undefined || comparePrecedence(candidate.pattern, best.pattern) < 0) best = candidate;
+    });
+    return best;
+  }
+
+  private invoke(call: Call, callee: Callee): void {
+    const session = callee.session;
+    call.state = 'invoked';
+    call.callee = callee;
+    call.invocationId = session.invocationIds.next();
+    callee.inFlight++;
+    session.invocations.set(call.invocationId, call);
+    session.peer.sendInvocation({
+      requestId: call.invocationId,
+      registrationId: call.registration.id,
+      details: invocationDetails(call),
+      payload: call.payload,
+    });
+  }
+
+  /** Ends an invoked call: frees the callee's slot and lets the next queued call in. */
+  private finish(call: Call): void {
+    const callee = call.callee!;
+    call.state = 'done';
+    callee.inFlight--;
+    callee.session.invocations.delete(call.invocationId);
+    call.caller.calls.delete(call);
+    this.drain(call.registration);
+  }
+
+  private drain(registration: Registration): void {
+    while (registration.queue.length > 0) {
+      const callee = registration.pickCallee();
+      if (callee === undefined) return;
+      this.invoke(registration.queue.shift()!, callee);
+    }
+  }
+
+  private detach(callee: Callee): void {
+    const registration = callee.registration;
+    registration.removeCallee(callee);
+    callee.session.registrations.delete(registration);
+    if (registration.callees.length > 0) return;
+    this.byKey.delete(`${registration.match}\u0000${registration.uri}`);
+    this.byId.delete(registration.id);
+    if (isConcrete(registration.pattern)) this.exact.delete(registration.uri);
+    else this.patterns.delete(registration.pattern, registration);
+    for (const call of registration.queue.splice(0)) {
+      call.state = 'done';
+      call.caller.calls.delete(call);
+      call.sink.error(new RouterError(ErrorUri.canceled, `${registration.uri} was unregistered while the call waited`));
+    }
+  }
+
+  private missing(callee: Session, invocationId: number): InvocationAnswer {
+    return invocationId >= 1 && invocationId <= callee.invocationIds.current ? 'stale' : 'unknown';
+  }
+}
+
+function invocationDetails(call: Call): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  if (call.registration.pattern.kind === 'prefix' || !isConcrete(call.registration.pattern)) {
+    details.procedure = call.procedure;
+  }
+  if (call.options.receiveProgress) details.receive_progress = true;
+  if (call.options.discloseMe) {
+    details.caller = call.caller.id;
+    details.caller_authid = call.caller.info.authid;
+    details.caller_authrole = call.caller.info.authrole;
+  }
+  return details;
+}

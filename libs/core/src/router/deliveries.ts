@@ -1,0 +1,21 @@
+import type { Payload } from './payload.js';
+
+/**
+ * One event for one subscription, shared by all of that subscription's subscribers. Gates keep the frame
+ * they encoded in `frames`, so N subscribers on one serializer cost one encoding.
+ */
+export interface EventDelivery {
+  readonly subscriptionId: number;
+  readonly publicationId: number;
+  readonly details: Record<string, unknown>;
+  readonly payload: Payload;
+  frames?: Record<string, string | Buffer>;
+}
+
+/** One INVOCATION for a callee. `requestId` is in the callee session's scope. */
+export interface InvocationDelivery {
+  readonly requestId: number;
+  readonly registrationId: number;
+  readonly details: Record<string, unknown>;
+  readonly payload: Payload;
+}

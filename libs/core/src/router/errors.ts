@@ -1,0 +1,46 @@
+import type { Payload } from './payload.js';
+
+/** Error and close URIs the router sends; the spec's names unless prefixed `fox.`. */
+export const ErrorUri = {
+  // Session close / abort reasons
+  closeNormal: 'wamp.close.normal',
+  systemShutdown: 'wamp.close.system_shutdown',
+  closeRealm: 'wamp.close.close_realm',
+  goodbyeAndOut: 'wamp.close.goodbye_and_out',
+  protocolViolation: 'wamp.error.protocol_violation',
+  noSuchRealm: 'wamp.error.no_such_realm',
+  noSuchRole: 'wamp.error.no_such_role',
+  // Interaction errors
+  invalidUri: 'wamp.error.invalid_uri',
+  invalidArgument: 'wamp.error.invalid_argument',
+  noSuchProcedure: 'wamp.error.no_such_procedure',
+  procedureAlreadyExists: 'wamp.error.procedure_already_exists',
+  noSuchRegistration: 'wamp.error.no_such_registration',
+  noSuchSubscription: 'wamp.error.no_such_subscription',
+  notAuthorized: 'wamp.error.not_authorized',
+  canceled: 'wamp.error.canceled',
+  runtimeError: 'wamp.error.runtime_error',
+  /** All callees of a procedure are busy and its call queue is full. */
+  callQueueFull: 'fox.error.call_queue_full',
+} as const;
+
+/** An error the router answers with: a URI plus optional args/kwargs, carried to WAMP ERROR messages as is. */
+export class RouterError extends Error {
+  override readonly name = 'RouterError';
+  readonly args?: unknown[];
+  readonly kwargs?: Record<string, unknown>;
+
+  constructor(
+    readonly uri: string,
+    message?: string,
+    payload: Payload = message === undefined ? {} : { args: [message] },
+  ) {
+    super(message ?? uri);
+    this.args = payload.args;
+    this.kwargs = payload.kwargs;
+  }
+
+  get payload(): Payload {
+    return { args: this.args, kwargs: this.kwargs };
+  }
+}

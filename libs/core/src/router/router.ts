@@ -1,0 +1,62 @@
+import { SILENT_LOGGER, type RouterLogger } from './logger.js';
+import { Realm, type RealmOptions } from './realm.js';
+import { isValidUri } from './uri.js';
+
+export interface RouterOptions {
+  /** Realms that exist from the start. */
+  readonly realms?: readonly string[];
+  /** Create a realm when a session asks for one that does not exist (default false). */
+  readonly autoRealms?: boolean;
+  /** Options for every realm. */
+  readonly realmOptions?: RealmOptions;
+  readonly logger?: RouterLogger;
+}
+
+/** The router: a set of realms. Protocol gates find realms here; the router itself routes nothing. */
+export class Router {
+  readonly logger: RouterLogger;
+  readonly autoRealms: boolean;
+  private readonly realmsByName = new Map<string, Realm>();
+  private readonly realmOptions: RealmOptions;
+
+  constructor(options: RouterOptions = {}) {
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.autoRealms = options.autoRealms ?? false;
+    this.realmOptions = options.realmOptions ?? {};
+    for (const name of options.realms ?? []) this.addRealm(name);
+  }
+
+  /** Creates a realm (or returns the existing one). Throws on a name that is not a valid URI. */
+  addRealm(name: string, options: RealmOptions = this.realmOptions): Realm {
+    const existing = this.realmsByName.get(name);
+    if (existing !== undefined) return existing;
+    if (!isValidUri(name, 'concrete')) throw new Error(`invalid realm name ${JSON.stringify(name)}`);
+    const realm = new Realm(name, options, this.logger);
+    this.realmsByName.set(name, realm);
+    return realm;
+  }
+
+  getRealm(name: string): Realm | undefined {
+    return this.realmsByName.get(name);
+  }
+
+  /** The realm a joining session asks for: existing, or created when auto-realms is on. */
+  resolveRealm(name: string): Realm | undefined {
+    return this.realmsByName.get(name) ?? (this.autoRealms ? this.addRealm(name) : undefined);
+  }
+
+  realms(): IterableIterator<Realm> {
+    return this.realmsByName.values();
+  }
+
+  get sessionCount(): number {
+    let count = 0;
+    for (const realm of this.realmsByName.values()) count += realm.sessionCount;
+    return count;
+  }
+
+  /** Asks every session in every realm to leave with `reason`. */
+  closeAll(reason: string, message: string): void {
+    for (const realm of this.realmsByName.values()) realm.closeAll(reason, message);
+  }
+}

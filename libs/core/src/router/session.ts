@@ -1,0 +1,63 @@
+import type { Call } from './call.js';
+import type { Registration } from './registration.js';
+import type { EventDelivery, InvocationDelivery } from './deliveries.js';
+import type { Realm } from './realm.js';
+import type { Subscription } from './subscription.js';
+import { SequentialIds } from './ids.js';
+
+/** The protocol a session speaks, for meta data and logs. */
+export type SessionProtocol = 'wamp' | 'mqtt' | 'local';
+
+/** Who a session is and how it is connected; shown in WELCOME, meta events and logs. */
+export interface SessionInfo {
+  readonly protocol: SessionProtocol;
+  readonly authid: string;
+  readonly authrole: string;
+  readonly authmethod: string;
+  readonly authprovider: string;
+  /** e.g. `websocket`, `rawsocket`, `tcp`, `local`. */
+  readonly transport: string;
+  readonly serializer?: string;
+  readonly remoteAddress?: string;
+}
+
+/**
+ * What the router needs from whoever holds the other end of a session (a protocol gate, or an in-process
+ * client). The broker and dealer talk to sessions only through this: they never see a protocol.
+ */
+export interface SessionPeer {
+  sendEvent(event: EventDelivery): void;
+  sendInvocation(invocation: InvocationDelivery): void;
+  /** The router ends the session (shutdown, kick, realm closed): say goodbye with `reason` and let go. */
+  close(reason: string, message: string): void;
+}
+
+/** The router's record of one joined session: what it has subscribed, registered, called and is serving. */
+export class Session {
+  readonly joinedAt = Date.now();
+  readonly subscriptions = new Set<Subscription>();
+  readonly registrations = new Set<Registration>();
+  /** Calls this session made that have not finished. */
+  readonly calls = new Set<Call>();
+  /** Invocations sent to this session (as callee), by the INVOCATION request ID. */
+  readonly invocations = new Map<number, Call>();
+  /** INVOCATION request IDs are session scope: 1, 2, 3, ... */
+  readonly invocationIds = new SequentialIds();
+  private open = true;
+
+  constructor(
+    readonly id: number,
+    readonly realm: Realm,
+    readonly peer: SessionPeer,
+    readonly info: SessionInfo,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Marks the session gone; called once by the realm when it leaves. */
+  markClosed(): void {
+    this.open = false;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The roles and features this router announces in WELCOME. Only what works is listed: clients such as
+ * wampy refuse to use a feature the router did not announce, and others trust it blindly.
+ */
+export const ROUTER_ROLES = {
+  broker: {
+    features: {
+      publisher_exclusion: true,
+      publisher_identification: true,
+      subscriber_blackwhite_listing: true,
+      pattern_based_subscription: true,
+    },
+  },
+  dealer: {
+    features: {
+      progressive_call_results: true,
+      caller_identification: true,
+      pattern_based_registration: true,
+      shared_registration: true,
+    },
+  },
+} as const;
+
+/** Our agent string in WELCOME.Details.agent. */
+export const ROUTER_AGENT = 'fox-wamp-nestjs/0.1.0';

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { isValidUri } from '@fox-wamp/core';
+import { ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type ServerConfig } from './server-config.js';
+
+type Key = keyof ServerConfig;
+type Kind = 'string' | 'port' | 'positive' | 'boolean' | 'strings';
+
+/** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
+const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
+  host: { kind: 'string', flag: '--host <host>', help: 'interface for every listener' },
+  port: { kind: 'port', flag: '--port <port>', help: 'HTTP port: WAMP over WebSocket, /health (0 = any free port)' },
+  wampPath: { kind: 'string', flag: '--wamp-path <path>', help: 'WebSocket path for WAMP' },
+  realm: { kind: 'string', flag: '--realm <name>', help: 'default realm' },
+  realms: { kind: 'strings', help: 'further realms (config file)' },
+  autoRealms: { kind: 'boolean', flag: '--auto-realms', help: 'create a realm when a client asks for an unknown one' },
+  uriCheck: { kind: 'string', flag: '--uri-check <mode>', help: 'URI checks', choices: ['loose', 'strict'] },
+  maxMessageSize: { kind: 'positive', flag: '--max-message-size <bytes>', help: 'largest accepted WAMP message' },
+  pingInterval: { kind: 'positive', flag: '--ping-interval <ms>', help: 'WebSocket ping interval, 0 = off' },
+  shutdownTimeout: { kind: 'positive', flag: '--shutdown-timeout <ms>', help: 'how long shutdown waits for GOODBYE replies' },
+  store: { kind: 'string', flag: '--store <store>', help: 'retained-state store', choices: ['memory'] },
+  logLevel: { kind: 'string', flag: '--log-level <level>', help: 'log level', choices: LOG_LEVELS },
+};
+
+const KEYS = Object.keys(SETTINGS) as Key[];
+
+/**
+ * Reads the configuration: defaults, then `--config file.json|yaml`, then `FOX_*` environment variables,
+ * then command-line flags (each later source wins). Throws `ConfigError` with a one-line message.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const flags = parseFlags(argv);
+  const configPath = (flags.config as string | undefined) ?? env.FOX_CONFIG;
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  if (configPath !== undefined) Object.assign(merged, readConfigFile(configPath));
+  for (const key of KEYS) {
+    const raw = env[envName(key)];
+    if (raw !== undefined && raw !== '') merged[key] = convert(key, raw, `environment variable ${envName(key)}`);
+  }
+  for (const key of KEYS) {
+    if (flags[key] !== undefined) merged[key] = flags[key];
+  }
+  return validate(merged as unknown as ServerConfig);
+}
+
+export function envName(key: Key): string {
+  return `FOX_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+}
+
+function parseFlags(argv: readonly string[]): Record<string, unknown> {
+  const program = new Command('fox-wamp')
+    .description('fox-wamp router: WAMP v2 over WebSocket, with a retained key-value state')
+    .option('--config <file>', 'JSON or YAML configuration file')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .allowExcessArguments(false);
+  for (const key of KEYS) {
+    const setting = SETTINGS[key];
+    if (setting.flag === undefined) continue;
+    const option = new Option(setting.flag, setting.help);
+    if (setting.choices) option.choices(setting.choices as string[]);
+    if (setting.kind !== 'boolean' && setting.kind !== 'string') {
+      option.argParser((value: string) => {
+        try {
+          return convert(key, value, setting.flag!.split(' ')[0]!);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      });
+    }
+    program.addOption(option);
+  }
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') {
+      process.stdout.write(program.helpInformation());
+      process.exit(0);
+    }
+    throw new ConfigError((error as Error).message.replace(/^error: /, ''));
+  }
+  return program.opts();
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(`config file ${path} must hold an object of settings`);
+  }
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (!(KEYS as string[]).includes(key)) {
+      throw new ConfigError(`config file ${path}: unknown setting "${key}" (known: ${KEYS.join(', ')})`);
+    }
+    result[key] = typeof value === 'string' && SETTINGS[key as Key].kind !== 'string' ? convert(key as Key, value, `config ${key}`) : value;
+  }
+  return result;
+}
+
+function convert(key: Key, raw: string, where: string): unknown {
+  switch (SETTINGS[key].kind) {
+    case 'string':
+      return raw;
+    case 'boolean':
+      if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+      if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+      throw new ConfigError(`${where}: expected true or false, got "${raw}"`);
+    case 'strings':
+      return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+    case 'port':
+    case 'positive': {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${where}: expected a whole number, got "${raw}"`);
+      return value;
+    }
+  }
+}
+
+function validate(config: ServerConfig): ServerConfig {
+  for (const key of KEYS) {
+    const value = config[key];
+    const setting = SETTINGS[key];
+    const ok =
+      setting.kind === 'string' ? typeof value === 'string' && value.length > 0
+      : setting.kind === 'boolean' ? typeof value === 'boolean'
+      : setting.kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
+      : typeof value === 'number' && Number.isInteger(value) && value >= 0;
+    if (!ok) throw new ConfigError(`setting ${key} has an invalid value ${JSON.stringify(value)}`);
+    if (setting.choices && !setting.choices.includes(value as string)) {
+      throw new ConfigError(`setting ${key} must be one of ${setting.choices.join(', ')}; got "${String(value)}"`);
+    }
+  }
+  if (config.port > 65535) throw new ConfigError(`port ${config.port} is out of range (0-65535)`);
+  if (!config.wampPath.startsWith('/')) throw new ConfigError(`wamp path must start with "/": "${config.wampPath}"`);
+  for (const realm of [config.realm, ...config.realms]) {
+    if (!isValidUri(realm, 'concrete')) throw new ConfigError(`invalid realm name "${realm}"`);
+  }
+  if (config.maxMessageSize < 1024) throw new ConfigError(`max message size must be at least 1024 bytes`);
+  return config;
+}

@@ -1,0 +1,41 @@
+import type { UriCheck } from '@fox-wamp/core';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything the standalone server can be told, after flags, env and the config file are merged. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly wampPath: string;
+  readonly realm: string;
+  /** Further realms that exist from the start (config file only). */
+  readonly realms: readonly string[];
+  readonly autoRealms: boolean;
+  readonly uriCheck: UriCheck;
+  readonly maxMessageSize: number;
+  readonly pingInterval: number;
+  readonly shutdownTimeout: number;
+  readonly store: string;
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  wampPath: '/ws',
+  realm: 'realm1',
+  realms: [],
+  autoRealms: false,
+  uriCheck: 'loose',
+  maxMessageSize: 16 * 1024 * 1024,
+  pingInterval: 30_000,
+  shutdownTimeout: 2_000,
+  store: 'memory',
+  logLevel: 'info',
+};
+
+/** A configuration mistake: printed as one line, and the server exits with status 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

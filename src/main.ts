@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { RouterService } from '@fox-wamp/nestjs';
+import { AppModule } from './app.module.js';
+import { loadConfig } from './config/load-config.js';
+import { ConfigError, type LogLevel, type ServerConfig } from './config/server-config.js';
+
+const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  warn: ['fatal', 'error', 'warn'],
+  error: ['fatal', 'error'],
+  silent: [],
+};
+
+/** Prints one line to stderr and exits: configuration and startup errors are not stack traces. */
+function fail(message: string, status: number): never {
+  process.stderr.write(`fox-wamp: ${message}\n`);
+  process.exit(status);
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function describeListenError(error: NodeJS.ErrnoException, config: ServerConfig): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `port ${config.port} on ${config.host} is already in use (choose another with --port, or 0 for any free port)`;
+    case 'EACCES':
+      return `no permission to listen on ${config.host}:${config.port}`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `cannot listen on host ${config.host}: no such local address`;
+    default:
+      return `cannot listen on ${config.host}:${config.port}: ${error.message}`;
+  }
+}
+
+async function main(): Promise<void> {
+  let config: ServerConfig;
+  try {
+    config = loadConfig(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+
+  const app = await NestFactory.create(AppModule.forConfig(config), {
+    logger: NEST_LEVELS[config.logLevel],
+    abortOnError: false,
+  });
+  app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+  await app.init();
+
+  // Listening ourselves (not app.listen) keeps a taken port to our one line instead of Nest's error log.
+  let address: AddressInfo;
+  try {
+    address = await listen(app.getHttpServer() as Server, config.port, config.host);
+  } catch (error) {
+    await app.close().catch(() => {});
+    fail(describeListenError(error as NodeJS.ErrnoException, config), 1);
+  }
+  const logger = new Logger('FoxWamp');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  logger.log(`listening http http://${host}:${address.port}/health`);
+  logger.log(`listening wamp ws://${host}:${address.port}${config.wampPath}`);
+  const router = app.get(RouterService).router;
+  logger.log(`realms: ${[...router.realms()].map((realm) => realm.name).join(', ')}${config.autoRealms ? ' (auto-realms on)' : ''}`);
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error), 1));
