@@ -39,7 +39,8 @@ export function binaryFrame(frame: unknown, format: string): Buffer {
 }
 
 /**
- * Rebuilds `value` with `leaf` applied to every value that is not an array or a plain object, copying only the
+ * Rebuilds `value` with `leaf` applied to every value that is not a string, an array or a plain object (no
+ * serializer needs to change strings, and skipping them saves a call on most values), copying only the
  * containers on the path to a change: messages are shared (one EVENT goes to many sessions, each possibly with
  * another serializer), so encoders must never modify them. Returns `value` itself when nothing changed, which
  * is the common case and costs one walk without allocation.
@@ -59,6 +60,7 @@ function mapArray(array: unknown[], leaf: (value: unknown) => unknown): unknown[
   let copy: unknown[] | undefined;
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
+    if (typeof item === 'string') continue; // most of a payload, and no leaf changes strings
     let mapped = mapLeaves(item, leaf);
     if (mapped === undefined) mapped = null;
     if (mapped !== item) {
@@ -73,6 +75,7 @@ function mapObject(object: Record<string, unknown>, leaf: (value: unknown) => un
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(object)) {
     const item = object[key];
+    if (typeof item === 'string') continue;
     const mapped = mapLeaves(item, leaf);
     if (mapped === item && mapped !== undefined) continue;
     copy ??= { ...object };
