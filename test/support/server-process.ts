@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SERVER_ENTRY = `${REPO_ROOT}dist/src/main.js`;
+
+export interface RunningServer {
+  readonly process: ChildProcess;
+  readonly port: number;
+  /** `ws://127.0.0.1:PORT/ws` (or the path given with --wamp-path). */
+  readonly wampUrl: string;
+  readonly httpUrl: string;
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** Sends a signal and waits for the exit; resolves to the exit code (null when killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the built standalone server as a user would (`node dist/src/main.js`), on a free port, and
+ * resolves once it has logged its WAMP URL. Rejects with the server's output if it exits first.
+ */
+export async function startServer(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = once(child, 'exit');
+  const listening = new Promise<{ port: number; wampUrl: string }>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /listening wamp (ws:\/\/[^\s]+?:(\d+)\/\S*)/.exec(output);
+      if (match) resolve({ wampUrl: match[1]!, port: Number(match[2]) });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(([code]) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
+  });
+  const { port, wampUrl } = await listening;
+  return {
+    process: child,
+    port,
+    wampUrl,
+    httpUrl: `http://127.0.0.1:${port}`,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+}
+
+/** Runs the server entry to completion (for flag and error tests) and returns its exit code and output. */
+export async function runServerToExit(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [SERVER_ENTRY, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}
