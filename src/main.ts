@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     logger: NEST_LEVELS[config.logLevel],
     abortOnError: false,
   });
-  app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+  // useProcessExit: after the graceful close, exit with 0 instead of Nest's default of re-raising the signal
+  // (which ends the process "killed by SIGTERM", a failure to supervisors and scripts).
+  app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
   await app.init();
 
   // Listening ourselves (not app.listen) keeps a taken port to our one line instead of Nest's error log.

@@ -73,7 +73,9 @@ export class TopicIndex<T> {
   private walk(node: Node<T>, levels: readonly string[], i: number, dollar: boolean, visit: (value: T) => void): void {
     const wildcardsAllowed = !(dollar && i === 0);
     if (node.rest.size > 0 && wildcardsAllowed) node.rest.forEach(visit);
-    if (node.prefixes !== undefined && i < levels.length && wildcardsAllowed) {
+    // No `$` check for prefixes: a first-level prefix is never empty, so one that matches a `$` topic spells out
+    // the `$` itself (`$SY` for `$SYS.x`), as a literal would.
+    if (node.prefixes !== undefined && i < levels.length) {
       const level = levels[i]!;
       for (const [partial, values] of node.prefixes) {
         if (level.startsWith(partial)) values.forEach(visit);
