@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { StoreProvider } from '@fox-wamp/core';
 import { FoxWampModule } from '@fox-wamp/nestjs';
 import type { ServerConfig } from './config/server-config.js';
 import { HealthController } from './health.controller.js';
@@ -6,7 +7,7 @@ import { HealthController } from './health.controller.js';
 /** The standalone server: FoxWampModule attached to this app's HTTP server, plus /health. */
 @Module({})
 export class AppModule {
-  static forConfig(config: ServerConfig): DynamicModule {
+  static forConfig(config: ServerConfig, store: StoreProvider): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -15,6 +16,9 @@ export class AppModule {
           defaultRealm: config.realm,
           autoRealms: config.autoRealms,
           uriCheck: config.uriCheck,
+          store,
+          history: { maxEvents: config.historySize, maxAgeMs: config.historyAge * 1000 },
+          maxRetainedSize: config.maxRetainedSize,
           shutdownTimeoutMs: config.shutdownTimeout,
           wamp: {
             path: config.wampPath,

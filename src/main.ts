@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { openStore, type StoreProvider } from '@fox-wamp/core';
 import { RouterService } from '@fox-wamp/nestjs';
 import { AppModule } from './app.module.js';
 import { loadConfig } from './config/load-config.js';
@@ -55,7 +56,15 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = await NestFactory.create(AppModule.forConfig(config), {
+  // Opened before Nest so that a bad path is our one line, not a dependency-injection stack trace.
+  let store: StoreProvider;
+  try {
+    store = openStore(config.store);
+  } catch (error) {
+    fail((error as Error).message, 2);
+  }
+
+  const app = await NestFactory.create(AppModule.forConfig(config, store), {
     logger: NEST_LEVELS[config.logLevel],
     abortOnError: false,
   });

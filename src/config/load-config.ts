@@ -20,7 +20,10 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   maxMessageSize: { kind: 'positive', flag: '--max-message-size <bytes>', help: 'largest accepted WAMP message' },
   pingInterval: { kind: 'positive', flag: '--ping-interval <ms>', help: 'WebSocket ping interval, 0 = off' },
   shutdownTimeout: { kind: 'positive', flag: '--shutdown-timeout <ms>', help: 'how long shutdown waits for GOODBYE replies' },
-  store: { kind: 'string', flag: '--store <store>', help: 'retained-state store', choices: ['memory'] },
+  store: { kind: 'string', flag: '--store <store>', help: 'retained state and history: memory, or sqlite:<path> (durable)' },
+  historySize: { kind: 'positive', flag: '--history-size <events>', help: 'events kept per realm for `after` replays, 0 = none' },
+  historyAge: { kind: 'positive', flag: '--history-age <seconds>', help: 'how long an event stays in the history' },
+  maxRetainedSize: { kind: 'positive', flag: '--max-retained-size <bytes>', help: 'largest retained value' },
   logLevel: { kind: 'string', flag: '--log-level <level>', help: 'log level', choices: LOG_LEVELS },
 };
 
@@ -150,5 +153,8 @@ function validate(config: ServerConfig): ServerConfig {
     if (!isValidUri(realm, 'concrete')) throw new ConfigError(`invalid realm name "${realm}"`);
   }
   if (config.maxMessageSize < 1024) throw new ConfigError(`max message size must be at least 1024 bytes`);
+  if (config.store !== 'memory' && !/^sqlite:.+/.test(config.store)) {
+    throw new ConfigError(`store must be memory or sqlite:<path>; got "${config.store}"`);
+  }
   return config;
 }

@@ -16,7 +16,14 @@ export interface ServerConfig {
   readonly maxMessageSize: number;
   readonly pingInterval: number;
   readonly shutdownTimeout: number;
+  /** `memory` or `sqlite:<path>`. */
   readonly store: string;
+  /** Events of history kept per realm for `after` replays (0: none). */
+  readonly historySize: number;
+  /** Seconds an event stays in the history. */
+  readonly historyAge: number;
+  /** Largest retained value in bytes. */
+  readonly maxRetainedSize: number;
   readonly logLevel: LogLevel;
 }
 
@@ -32,6 +39,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pingInterval: 30_000,
   shutdownTimeout: 2_000,
   store: 'memory',
+  historySize: 1000,
+  historyAge: 3600,
+  maxRetainedSize: 256 * 1024,
   logLevel: 'info',
 };
 

@@ -64,6 +64,7 @@ describe.each(SERIALIZERS)('autobahn over %s', (serializer) => {
             publisher_identification: true,
             subscriber_blackwhite_listing: true,
             pattern_based_subscription: true,
+            event_retention: true,
           },
         },
         dealer: {

@@ -47,6 +47,7 @@ export {
   type EventHandler,
   type ProcedureHandler,
   type LocalCallOptions,
+  type LocalPublishOptions,
   type LocalSubscription,
   type LocalRegistration,
 } from './client/local-client.js';
@@ -64,3 +65,31 @@ export {
   WAMP_WEBSOCKET_DEFAULTS,
   type WampWebSocketOptions,
 } from './transport/websocket-wamp-listener.js';
+
+export {
+  DEFAULT_HISTORY_RETENTION,
+  type RealmStore,
+  type StoreProvider,
+  type RetainedEntry,
+  type RetainedWrite,
+  type WriteResult,
+  type WriteCondition,
+  type HistoryEvent,
+  type HistoryRetention,
+} from './retained/realm-store.js';
+export { MemoryRealmStore, MemoryStoreProvider } from './retained/memory-realm-store.js';
+export { SqliteStoreProvider } from './retained/sqlite-store-provider.js';
+export { openStore } from './retained/open-store.js';
+export {
+  valueOf,
+  isDeletion,
+  parseWhen,
+  conditionHolds,
+  compileFilter,
+  type WhenCondition,
+  type ValueFilter,
+} from './retained/retained-value.js';
+export { TopicTree } from './retained/topic-tree.js';
+export { patternMatches } from './router/topic-pattern.js';
+export type { Publication } from './router/broker.js';
+export type { SubscriptionFilter } from './router/subscription.js';

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { parseWhen } from '../retained/retained-value.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
 import type { EventDelivery, InvocationDelivery } from '../router/deliveries.js';
 import type { CallOptions, PublishOptions, RegisterOptions, SubscribeOptions } from '../router/options.js';
@@ -47,6 +49,14 @@ export interface LocalCallOptions extends Omit<CallOptions, 'receiveProgress'> {
   readonly onProgress?: (result: CallResult) => void;
 }
 
+/**
+ * Publish options as fox-wamp clients write them: `when` is `null` (only if absent) or an object of fields;
+ * `will` any value (`null` deletes).
+ */
+export interface LocalPublishOptions extends Omit<PublishOptions, 'when'> {
+  readonly when?: null | Record<string, unknown>;
+}
+
 export interface LocalSubscription {
   readonly id: number;
   unsubscribe(): void;
@@ -87,8 +97,36 @@ export class LocalClient implements SessionPeer {
     return this.session.isOpen;
   }
 
-  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options: PublishOptions = {}): number {
-    return this.realm.publish(this.session, topic, payloadOf(args, kwargs), options);
+  /**
+   * Publishes with fox-wamp's options (`retain`, `when: null | {...}`, `watch`, `will`, ...). Resolves to the
+   * publication ID once applied; rejects (e.g. `fox.error.condition_not_met`) otherwise.
+   */
+  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options: LocalPublishOptions = {}): Promise<number> {
+    let routerOptions: PublishOptions;
+    try {
+      routerOptions = toPublishOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.realm.publish(this.session, topic, payloadOf(args, kwargs), routerOptions);
+  }
+
+  /**
+   * Takes the mutex `key`: waits (first come, first served) until no one holds it, then holds it until the
+   * returned release is called or this session ends. The stored value says who holds it.
+   */
+  async lock(key: string, value: Record<string, unknown> = {}): Promise<() => Promise<void>> {
+    const token = randomUUID();
+    await this.publish(key, [], { ...value, holder: this.session.info.authid, token }, { retain: true, when: null, watch: true, will: null });
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      // Only while still ours: a holder that lost the key (someone deleted it) must not free the next holder's.
+      await this.publish(key, undefined, undefined, { retain: true, when: { token } }).catch((error: unknown) => {
+        if (!(error instanceof RouterError && error.uri === ErrorUri.conditionNotMet)) throw error;
+      });
+    };
   }
 
   subscribe(topic: string, handler: EventHandler, options: SubscribeOptions = {}): LocalSubscription {
@@ -196,6 +234,11 @@ export class LocalClient implements SessionPeer {
         );
     });
   }
+}
+
+function toPublishOptions(options: LocalPublishOptions): PublishOptions {
+  if (!('when' in options)) return options as PublishOptions;
+  return { ...options, when: parseWhen(options.when) };
 }
 
 function payloadOf(args?: unknown[], kwargs?: Record<string, unknown>): Payload {

@@ -3,10 +3,23 @@ import { ErrorUri, RouterError } from './errors.js';
 import { randomId } from './ids.js';
 import type { PublishOptions } from './options.js';
 import type { Payload } from './payload.js';
+import { valueOf } from '../retained/retained-value.js';
 import type { Session } from './session.js';
-import { Subscription } from './subscription.js';
+import { Subscription, type SubscriptionFilter } from './subscription.js';
 import { TopicIndex } from './topic-index.js';
 import type { MatchPolicy, TopicPattern } from './topic-pattern.js';
+
+/** A publication on its way to subscribers, as the realm's publication pipeline hands it over. */
+export interface Publication {
+  readonly publisher: Session | undefined;
+  readonly topic: string;
+  readonly levels: readonly string[];
+  readonly payload: Payload;
+  readonly options: PublishOptions;
+  readonly publicationId: number;
+  /** The realm's event ID; 0 when the realm keeps no history. */
+  readonly eventId: number;
+}
 
 /**
  * The broker of one realm: subscriptions in one topic index, and the delivery of publications to the
@@ -29,12 +42,12 @@ export class Broker {
     return this.byId.values();
   }
 
-  /** Adds `session` to the subscription for (uri, match), creating it if needed. Idempotent per session. */
-  subscribe(session: Session, uri: string, match: MatchPolicy, pattern: TopicPattern): Subscription {
-    const key = `${match}\u0000${uri}`;
+  /** Adds `session` to the subscription for (uri, match, filter), creating it if needed. Idempotent per session. */
+  subscribe(session: Session, uri: string, match: MatchPolicy, pattern: TopicPattern, filter?: SubscriptionFilter): Subscription {
+    const key = Subscription.keyOf(uri, match, filter);
     let subscription = this.byKey.get(key);
     if (subscription === undefined) {
-      subscription = new Subscription(randomId(), uri, match, pattern);
+      subscription = new Subscription(randomId(), uri, match, pattern, filter);
       this.byKey.set(key, subscription);
       this.byId.set(subscription.id, subscription);
       this.index.add(pattern, subscription);
@@ -57,44 +70,56 @@ export class Broker {
     for (const subscription of session.subscriptions) this.detach(session, subscription);
   }
 
-  /**
-   * Delivers a publication to every matching subscriber and returns its publication ID. `levels` is the
-   * topic split into levels (the realm computes it once per publication).
-   */
-  publish(publisher: Session | undefined, uri: string, levels: readonly string[], payload: Payload, options: PublishOptions): number {
-    const publicationId = randomId();
+  /** Delivers a publication to every matching subscriber (passing its filter). */
+  deliver(publication: Publication): void {
+    const { publisher, options } = publication;
     const accepts = subscriberFilter(publisher, options);
     const disclosed = options.discloseMe && publisher !== undefined ? publisherDetails(publisher) : undefined;
-    this.index.match(levels, (subscription) => {
+    let value: unknown;
+    let valueKnown = false;
+    this.index.match(publication.levels, (subscription) => {
+      if (subscription.filter !== undefined) {
+        if (!valueKnown) {
+          value = valueOf(publication.payload);
+          valueKnown = true;
+        }
+        if (!subscription.filter.test(value)) return;
+      }
       let event: EventDelivery | undefined;
       for (const subscriber of subscription.subscribers) {
         if (!accepts(subscriber)) continue;
         event ??= {
           subscriptionId: subscription.id,
-          publicationId,
-          details: eventDetails(subscription, uri, disclosed),
-          payload,
+          publicationId: publication.publicationId,
+          eventId: publication.eventId,
+          topic: publication.topic,
+          details: eventDetails(subscription, publication, disclosed),
+          payload: publication.payload,
         };
-        subscriber.peer.sendEvent(event);
+        const waiting = subscriber.catchingUp?.get(subscription);
+        if (waiting !== undefined) waiting.push(event);
+        else subscriber.peer.sendEvent(event);
       }
     });
-    return publicationId;
   }
 
   private detach(session: Session, subscription: Subscription): void {
     subscription.subscribers.delete(session);
     session.subscriptions.delete(subscription);
+    session.catchingUp?.delete(subscription);
     if (subscription.subscribers.size === 0) {
-      this.byKey.delete(`${subscription.match}\u0000${subscription.uri}`);
+      this.byKey.delete(subscription.key);
       this.byId.delete(subscription.id);
       this.index.delete(subscription.pattern, subscription);
     }
   }
 }
 
-function eventDetails(subscription: Subscription, uri: string, disclosed: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!subscription.isPattern) return disclosed ?? {};
-  return disclosed === undefined ? { topic: uri } : { ...disclosed, topic: uri };
+function eventDetails(subscription: Subscription, publication: Publication, disclosed: Record<string, unknown> | undefined): Record<string, unknown> {
+  const details: Record<string, unknown> = disclosed === undefined ? {} : { ...disclosed };
+  if (subscription.isPattern) details.topic = publication.topic;
+  if (publication.eventId !== 0) details.event_id = publication.eventId;
+  return details;
 }
 
 function publisherDetails(publisher: Session): Record<string, unknown> {

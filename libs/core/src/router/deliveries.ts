@@ -7,8 +7,14 @@ import type { Payload } from './payload.js';
 export interface EventDelivery {
   readonly subscriptionId: number;
   readonly publicationId: number;
+  /** The realm's event ID of the publication (history order); 0 for none. */
+  readonly eventId: number;
+  /** The concrete topic. */
+  readonly topic: string;
   readonly details: Record<string, unknown>;
   readonly payload: Payload;
+  /** A retained entry replayed to a new subscriber (not a live publication). */
+  readonly retained?: boolean;
   frames?: Record<string, string | Buffer>;
 }
 

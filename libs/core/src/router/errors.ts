@@ -22,6 +22,8 @@ export const ErrorUri = {
   runtimeError: 'wamp.error.runtime_error',
   /** All callees of a procedure are busy and its call queue is full. */
   callQueueFull: 'fox.error.call_queue_full',
+  /** A conditional publish (`when`) whose condition does not hold, published without `watch`. */
+  conditionNotMet: 'fox.error.condition_not_met',
 } as const;
 
 /** An error the router answers with: a URI plus optional args/kwargs, carried to WAMP ERROR messages as is. */

@@ -1,3 +1,4 @@
+import type { WhenCondition } from '../retained/retained-value.js';
 import type { MatchPolicy } from './topic-pattern.js';
 
 /** Invocation policies of shared registrations (spec: "Shared Registration"). */
@@ -12,6 +13,12 @@ export function isInvokePolicy(value: unknown): value is InvokePolicy {
 /** Protocol-neutral subscribe options; gates translate their wire options to these. */
 export interface SubscribeOptions {
   readonly match?: MatchPolicy;
+  /** Receive the matching retained entries first, flagged `retained` (WAMP `get_retained`, fox-wamp `retained`). */
+  readonly retained?: boolean;
+  /** Server-side filter on each event's value (MongoDB-style query; see `compileFilter`). */
+  readonly filter?: Record<string, unknown>;
+  /** Replay the realm's history after this event ID first (0: all that is kept), then continue live. */
+  readonly after?: number;
 }
 
 /** Protocol-neutral publish options. */
@@ -27,6 +34,17 @@ export interface PublishOptions {
   readonly eligibleAuthrole?: readonly string[];
   /** Publisher identification: add the publisher's session id, authid and authrole to EVENT details. */
   readonly discloseMe?: boolean;
+  /** Keep the publication as the topic's retained entry (an empty payload deletes the entry). */
+  readonly retain?: boolean;
+  /** Apply (and deliver) the publication only if the retained entry meets this condition. Implies `retain`. */
+  readonly when?: WhenCondition;
+  /** With `when`: wait until the condition holds instead of failing. */
+  readonly watch?: boolean;
+  /**
+   * Implies `retain`. When the publisher's session ends while the entry is still its write, the entry becomes
+   * this value (`null` deletes it). Absent: no will.
+   */
+  readonly will?: unknown;
 }
 
 export interface RegisterOptions {

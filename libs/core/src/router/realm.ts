@@ -1,15 +1,18 @@
+import { DEFAULT_HISTORY_RETENTION, type HistoryRetention, type RealmStore, type RetainedEntry } from '../retained/realm-store.js';
+import { compileFilter } from '../retained/retained-value.js';
 import { Broker } from './broker.js';
 import type { Call, CallSink } from './call.js';
 import { Dealer, type InvocationAnswer } from './dealer.js';
 import { ErrorUri, RouterError } from './errors.js';
+import { randomId } from './ids.js';
 import type { RouterLogger } from './logger.js';
 import type { CallOptions, PublishOptions, RegisterOptions, SubscribeOptions } from './options.js';
 import type { Payload } from './payload.js';
+import { PublicationPipeline } from './publication-pipeline.js';
 import type { Registration } from './registration.js';
 import { Session, type SessionInfo, type SessionPeer } from './session.js';
-import type { Subscription } from './subscription.js';
-import { randomId } from './ids.js';
-import { parseWampPattern, uriUseFor } from './topic-pattern.js';
+import type { Subscription, SubscriptionFilter } from './subscription.js';
+import { parseWampPattern, uriUseFor, type MatchPolicy } from './topic-pattern.js';
 import { isValidUri, type UriCheck } from './uri.js';
 
 export interface RealmOptions {
@@ -17,19 +20,27 @@ export interface RealmOptions {
   readonly uriCheck?: UriCheck;
   /** Calls that may wait per registration when all callees are busy (default 1000). */
   readonly maxQueuedCalls?: number;
+  /** Event history kept for `after` replays (default: 1000 events, one hour). */
+  readonly history?: HistoryRetention;
+  /** Largest retained payload in bytes (default 256 KiB). */
+  readonly maxRetainedSize?: number;
 }
 
 export type SessionListener = (session: Session) => void;
 
 /**
- * A realm: one routing and administrative domain with its own broker, dealer and sessions. This is the
- * API every gate uses (and the Nest module through an in-process session): it validates URIs, applies the
- * realm's rules and hands the work to the broker or dealer. Errors are thrown as `RouterError`.
+ * A realm: one routing and administrative domain with its own broker, dealer, sessions and retained
+ * state. This is the API every gate uses (and the Nest module through an in-process session): it
+ * validates URIs and options, applies the realm's rules and hands the work to the broker, the dealer or
+ * the publication pipeline. Errors are thrown (or rejected) as `RouterError`.
  */
 export class Realm {
   readonly broker = new Broker();
   readonly dealer: Dealer;
   readonly uriCheck: UriCheck;
+  /** Resolves once the realm's state is loaded (event IDs reserved, leftover wills applied). */
+  readonly ready: Promise<void>;
+  private readonly pipeline: PublicationPipeline;
   private readonly sessionsById = new Map<number, Session>();
   private readonly joinListeners = new Set<SessionListener>();
   private readonly leaveListeners = new Set<SessionListener>();
@@ -38,9 +49,19 @@ export class Realm {
     readonly name: string,
     options: RealmOptions,
     private readonly logger: RouterLogger,
+    readonly store: RealmStore,
   ) {
     this.uriCheck = options.uriCheck ?? 'loose';
     this.dealer = new Dealer({ maxQueuedCalls: options.maxQueuedCalls ?? 1000 });
+    this.pipeline = new PublicationPipeline(
+      name,
+      this.broker,
+      store,
+      { history: options.history ?? DEFAULT_HISTORY_RETENTION, maxRetainedSize: options.maxRetainedSize ?? 256 * 1024 },
+      logger,
+    );
+    this.ready = this.pipeline.start();
+    this.ready.catch((error: unknown) => logger.error('realm failed to start', { realm: name, error: String(error) }));
   }
 
   get sessionCount(): number {
@@ -60,18 +81,19 @@ export class Realm {
     const id = randomId();
     const session = new Session(id, this, peer, { ...info, authid: info.authid ?? String(id) });
     this.sessionsById.set(session.id, session);
-    this.logger.debug('session joined', { realm: this.name, session: session.id, protocol: info.protocol, authid: info.authid });
+    this.logger.debug('session joined', { realm: this.name, session: session.id, protocol: info.protocol, authid: session.info.authid });
     for (const listener of this.joinListeners) listener(session);
     return session;
   }
 
-  /** Removes a session and everything it held. Safe to call twice. */
+  /** Removes a session and everything it held; its wills fire. Safe to call twice. */
   leave(session: Session): void {
     if (!session.isOpen) return;
     session.markClosed();
     this.sessionsById.delete(session.id);
     this.broker.removeSession(session);
     this.dealer.removeSession(session);
+    this.pipeline.sessionLeft(session);
     this.logger.debug('session left', { realm: this.name, session: session.id });
     for (const listener of this.leaveListeners) listener(session);
   }
@@ -86,20 +108,60 @@ export class Realm {
     return () => this.leaveListeners.delete(listener);
   }
 
+  /**
+   * Subscribes. With `retained` or `after`, the replay is queued to follow: the caller answers the SUBSCRIBE
+   * first (synchronously), then the replayed events arrive, then the live ones.
+   */
   subscribe(session: Session, topic: string, options: SubscribeOptions = {}): Subscription {
     const match = options.match ?? 'exact';
     this.checkUri(topic, uriUseFor(match), 'topic');
-    return this.broker.subscribe(session, topic, match, parseWampPattern(topic, match));
+    const after = options.after;
+    if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) {
+      throw new RouterError(ErrorUri.invalidArgument, `after must be an event ID (an integer of 0 or more); got ${JSON.stringify(after)}`);
+    }
+    const filter = options.filter === undefined ? undefined : filterOf(options.filter);
+    const subscription = this.broker.subscribe(session, topic, match, parseWampPattern(topic, match), filter);
+    if (after !== undefined) this.pipeline.replay(session, subscription, { after });
+    else if (options.retained) this.pipeline.replay(session, subscription, { retained: true });
+    return subscription;
   }
 
   unsubscribe(session: Session, subscriptionId: number): void {
     this.broker.unsubscribe(session, subscriptionId);
   }
 
-  /** Publishes and returns the publication ID. `publisher` is undefined for router-originated events. */
-  publish(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions = {}): number {
+  /**
+   * Publishes; resolves to the publication ID once applied and delivered. `publisher` is undefined for
+   * router-originated events. A publish with `when` that does not hold rejects with
+   * `fox.error.condition_not_met` (or, with `watch`, waits until it holds).
+   */
+  publish(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions = {}): Promise<number> {
+    try {
+      this.checkUri(topic, 'concrete', 'topic');
+      if (options.watch && options.when === undefined) {
+        throw new RouterError(ErrorUri.invalidArgument, 'watch needs a when condition to wait for');
+      }
+      return this.pipeline.publish(publisher, topic, payload, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The retained entry of one topic. */
+  retained(topic: string): Promise<RetainedEntry | undefined> {
     this.checkUri(topic, 'concrete', 'topic');
-    return this.broker.publish(publisher, topic, topic.split('.'), payload, options);
+    return this.pipeline.get(topic);
+  }
+
+  /** The retained entries matching a topic pattern (`match` as for subscriptions). */
+  findRetained(topic: string, match: MatchPolicy = 'exact'): Promise<RetainedEntry[]> {
+    this.checkUri(topic, uriUseFor(match), 'topic');
+    return this.pipeline.find(parseWampPattern(topic, match));
+  }
+
+  /** Resolves when every publication queued so far has been applied. */
+  settled(): Promise<void> {
+    return this.pipeline.drain();
   }
 
   register(session: Session, procedure: string, options: RegisterOptions = {}): Registration {
@@ -138,4 +200,20 @@ export class Realm {
       throw new RouterError(ErrorUri.invalidUri, `invalid ${what} URI ${JSON.stringify(uri)} (${this.uriCheck} check)`);
     }
   }
+}
+
+function filterOf(filter: Record<string, unknown>): SubscriptionFilter {
+  return { key: canonicalJson(filter), test: compileFilter(filter) };
+}
+
+/** JSON with sorted keys, so equal filters written in another key order share a subscription. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

@@ -1,3 +1,5 @@
+import { MemoryStoreProvider } from '../retained/memory-realm-store.js';
+import { DEFAULT_HISTORY_RETENTION, type StoreProvider } from '../retained/realm-store.js';
 import { SILENT_LOGGER, type RouterLogger } from './logger.js';
 import { Realm, type RealmOptions } from './realm.js';
 import { isValidUri } from './uri.js';
@@ -9,6 +11,8 @@ export interface RouterOptions {
   readonly autoRealms?: boolean;
   /** Options for every realm. */
   readonly realmOptions?: RealmOptions;
+  /** Where retained state and history live (default: memory). The router closes it on `close()`. */
+  readonly store?: StoreProvider;
   readonly logger?: RouterLogger;
 }
 
@@ -16,6 +20,7 @@ export interface RouterOptions {
 export class Router {
   readonly logger: RouterLogger;
   readonly autoRealms: boolean;
+  readonly store: StoreProvider;
   private readonly realmsByName = new Map<string, Realm>();
   private readonly realmOptions: RealmOptions;
 
@@ -23,6 +28,7 @@ export class Router {
     this.logger = options.logger ?? SILENT_LOGGER;
     this.autoRealms = options.autoRealms ?? false;
     this.realmOptions = options.realmOptions ?? {};
+    this.store = options.store ?? new MemoryStoreProvider();
     for (const name of options.realms ?? []) this.addRealm(name);
   }
 
@@ -31,7 +37,8 @@ export class Router {
     const existing = this.realmsByName.get(name);
     if (existing !== undefined) return existing;
     if (!isValidUri(name, 'concrete')) throw new Error(`invalid realm name ${JSON.stringify(name)}`);
-    const realm = new Realm(name, options, this.logger);
+    const store = this.store.openRealm(name, options.history ?? DEFAULT_HISTORY_RETENTION);
+    const realm = new Realm(name, options, this.logger, store);
     this.realmsByName.set(name, realm);
     return realm;
   }
@@ -55,8 +62,19 @@ export class Router {
     return count;
   }
 
+  /** Resolves once every realm has loaded its state (for a durable store: wills from before a restart applied). */
+  async ready(): Promise<void> {
+    await Promise.all([...this.realmsByName.values()].map((realm) => realm.ready));
+  }
+
   /** Asks every session in every realm to leave with `reason`. */
   closeAll(reason: string, message: string): void {
     for (const realm of this.realmsByName.values()) realm.closeAll(reason, message);
+  }
+
+  /** Lets queued publications finish, then closes the store. Sessions should have left first. */
+  async close(): Promise<void> {
+    await Promise.all([...this.realmsByName.values()].map((realm) => realm.settled().catch(() => undefined)));
+    await this.store.close();
   }
 }

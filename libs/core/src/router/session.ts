@@ -43,6 +43,11 @@ export class Session {
   readonly invocations = new Map<number, Call>();
   /** INVOCATION request IDs are session scope: 1, 2, 3, ... */
   readonly invocationIds = new SequentialIds();
+  /**
+   * Subscriptions still receiving their retained entries or history: live events for them wait here and
+   * follow the replay, so the subscriber sees no gap and no duplicate.
+   */
+  catchingUp: Map<Subscription, EventDelivery[]> | undefined;
   private open = true;
 
   constructor(

@@ -84,3 +84,25 @@ function levelWeight(p: TopicPattern & { kind: 'levels' }, i: number): number {
   if (i >= p.levels.length) return 0;
   return p.levels[i] === null ? 1 : 2;
 }
+
+/**
+ * Whether one pattern matches one concrete topic; the same rules as `TopicIndex` (which answers this for
+ * many patterns at once), used to check a replayed history event against a new subscription.
+ */
+export function patternMatches(pattern: TopicPattern, levels: readonly string[]): boolean {
+  const dollar = levels.length > 0 && levels[0]!.startsWith('$');
+  if (pattern.kind === 'prefix') {
+    const n = pattern.levels.length;
+    if (levels.length <= n) return false;
+    for (let i = 0; i < n; i++) if (levels[i] !== pattern.levels[i]) return false;
+    return levels[n]!.startsWith(pattern.partial);
+  }
+  const n = pattern.levels.length;
+  if (pattern.rest ? levels.length < n : levels.length !== n) return false;
+  if (dollar && (n === 0 ? pattern.rest : pattern.levels[0] === null)) return false;
+  for (let i = 0; i < n; i++) {
+    const level = pattern.levels[i];
+    if (level !== null && level !== levels[i]) return false;
+  }
+  return true;
+}

@@ -9,6 +9,7 @@ export const ROUTER_ROLES = {
       publisher_identification: true,
       subscriber_blackwhite_listing: true,
       pattern_based_subscription: true,
+      event_retention: true,
     },
   },
   dealer: {

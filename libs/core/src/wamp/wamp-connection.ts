@@ -234,11 +234,25 @@ export class WampConnection implements SessionPeer {
 
   private publish(session: Session, message: WampMessage): void {
     const requestId = message[1] as number;
+    const acknowledge = (message[2] as Dict).acknowledge === true;
     this.request(MessageCode.PUBLISH, requestId, () => {
       const options = wire.publishOptions(message[2] as Dict);
-      const publicationId = session.realm.publish(session, message[3] as string, payloadOf(message, 4), options);
-      if (options.acknowledge) this.send([MessageCode.PUBLISHED, requestId, publicationId]);
-    }, (message[2] as Dict).acknowledge === true);
+      session.realm.publish(session, message[3] as string, payloadOf(message, 4), options).then(
+        (publicationId) => {
+          if (acknowledge) this.send([MessageCode.PUBLISHED, requestId, publicationId]);
+        },
+        (error: unknown) => this.publishFailed(requestId, acknowledge, error),
+      );
+    }, acknowledge);
+  }
+
+  private publishFailed(requestId: number, acknowledge: boolean, error: unknown): void {
+    if (!(error instanceof RouterError)) {
+      this.logger.error('publish failed', { error: String(error) });
+      error = new RouterError(ErrorUri.runtimeError, 'the router failed to apply the publication');
+    }
+    if (acknowledge) this.sendError(MessageCode.PUBLISH, requestId, error as RouterError);
+    else this.logger.debug('unacknowledged publish failed', { uri: (error as RouterError).uri, message: (error as RouterError).message });
   }
 
   private call(session: Session, message: WampMessage): void {

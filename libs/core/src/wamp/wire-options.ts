@@ -8,6 +8,7 @@ import {
   type SubscribeOptions,
 } from '../router/options.js';
 import { isMatchPolicy } from '../router/topic-pattern.js';
+import { isPlainObject, parseWhen } from '../retained/retained-value.js';
 
 /**
  * Translation of WAMP wire options (snake_case dictionaries) into the router's protocol-neutral options.
@@ -20,7 +21,22 @@ import { isMatchPolicy } from '../router/topic-pattern.js';
 type Dict = Record<string, unknown>;
 
 export function subscribeOptions(options: Dict): SubscribeOptions {
-  return { match: matchOption(options) };
+  const filter = routerOption(options, 'filter');
+  if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
+    throw invalid(`filter must be an object; got ${JSON.stringify(filter)}`);
+  }
+  const after = routerOption(options, 'after');
+  if (after !== undefined && after !== null && !(typeof after === 'number' && Number.isSafeInteger(after) && after >= 0)) {
+    throw invalid(`after must be an event ID (an integer of 0 or more); got ${JSON.stringify(after)}`);
+  }
+  // WAMP's own `get_retained`, and fox-wamp's `retained` / `_retained`.
+  const retained = bool(options, 'get_retained') ?? routerBool(options, 'retained');
+  return {
+    match: matchOption(options),
+    retained,
+    filter: (filter ?? undefined) as Record<string, unknown> | undefined,
+    after: (after ?? undefined) as number | undefined,
+  };
 }
 
 export function publishOptions(options: Dict): PublishOptions & { acknowledge: boolean } {
@@ -34,6 +50,11 @@ export function publishOptions(options: Dict): PublishOptions & { acknowledge: b
     eligibleAuthid: stringList(options, 'eligible_authid'),
     excludeAuthrole: stringList(options, 'exclude_authrole'),
     eligibleAuthrole: stringList(options, 'eligible_authrole'),
+    retain: routerBool(options, 'retain'),
+    // Presence matters: `when: null` means "only if absent", so null is a value here, not "not given".
+    when: hasRouterOption(options, 'when') ? parseWhen(routerOption(options, 'when')) : undefined,
+    watch: routerBool(options, 'watch'),
+    will: hasRouterOption(options, 'will') ? routerOption(options, 'will') : undefined,
   };
 }
 
@@ -60,6 +81,17 @@ export function yieldProgress(options: Dict): boolean {
 /** A router-specific option under its plain name or with a leading underscore (plain wins). */
 export function routerOption(options: Dict, name: string): unknown {
   return name in options ? options[name] : options[`_${name}`];
+}
+
+function hasRouterOption(options: Dict, name: string): boolean {
+  return name in options || `_${name}` in options;
+}
+
+function routerBool(options: Dict, name: string): boolean | undefined {
+  const value = routerOption(options, name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw invalid(`${name} must be a boolean; got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function matchOption(options: Dict) {

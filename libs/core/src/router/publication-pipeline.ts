@@ -1,0 +1,335 @@
+import { serialize } from 'node:v8';
+import type { HistoryEvent, HistoryRetention, RealmStore, RetainedEntry, RetainedWrite, WriteCondition } from '../retained/realm-store.js';
+import { valueOf as valueOfPayload } from '../retained/retained-value.js';
+import { writeConditionHolds } from '../retained/write-condition.js';
+import type { Broker } from './broker.js';
+import type { EventDelivery } from './deliveries.js';
+import { ErrorUri, RouterError } from './errors.js';
+import { randomId } from './ids.js';
+import type { RouterLogger } from './logger.js';
+import type { PublishOptions } from './options.js';
+import type { Payload } from './payload.js';
+import { Sequencer } from './sequencer.js';
+import type { Session } from './session.js';
+import type { Subscription } from './subscription.js';
+import { patternMatches } from './topic-pattern.js';
+
+export interface PipelineSettings {
+  readonly history: HistoryRetention;
+  /** Largest retained payload, in bytes of its serialized form. */
+  readonly maxRetainedSize: number;
+}
+
+/** Event IDs are reserved from the store in blocks, so a durable store writes once per block, not per event. */
+const EVENT_ID_BLOCK = 1000;
+
+/** A conditional publish parked by `watch` until its condition holds. */
+interface Waiter {
+  readonly session: Session | undefined;
+  readonly topic: string;
+  readonly payload: Payload;
+  readonly options: PublishOptions;
+  readonly condition: WriteCondition;
+  resolve(publicationId: number): void;
+  reject(error: RouterError): void;
+}
+
+/**
+ * Everything that happens to a publication between the gate and the broker, in one order: event IDs,
+ * retained writes with `when` / `watch` / `will`, the event history, and replays to new subscribers.
+ *
+ * Publications that touch the store run one at a time through a sequencer, so delivery order, event-ID
+ * order and store order agree even when the store answers asynchronously. A plain publication takes a
+ * synchronous fast path when nothing is queued, so pub/sub without retained state costs no promise hop.
+ */
+export class PublicationPipeline {
+  private readonly sequencer = new Sequencer();
+  private readonly watchers = new Map<string, Waiter[]>();
+  /** Sessions that own at least one entry with a will: only their departure needs a store look-up. */
+  private readonly sessionsWithWills = new Set<number>();
+  /** The next event ID to hand out, and the end of the block it comes from. */
+  private nextEventId = 1;
+  private reservedUpTo = 0;
+  /** Blocks reserved ahead, in order (a shared store may hand out blocks that are not contiguous). */
+  private readonly spareBlocks: { first: number; last: number }[] = [];
+  private reservation: Promise<void> | undefined;
+  private readonly keepsHistory: boolean;
+
+  constructor(
+    private readonly realmName: string,
+    private readonly broker: Broker,
+    private readonly store: RealmStore,
+    private readonly settings: PipelineSettings,
+    private readonly logger: RouterLogger,
+  ) {
+    this.keepsHistory = settings.history.maxEvents > 0;
+  }
+
+  /** Reserves the first event IDs and applies the wills of sessions that died with the previous process. */
+  start(): Promise<void> {
+    return this.sequencer.run(async () => {
+      await this.reserveEventIds();
+      const wills = await this.store.allWills();
+      for (const entry of wills) await this.fireWill(entry);
+      if (wills.length > 0) this.logger.info('applied wills of sessions from before the restart', { realm: this.realmName, count: wills.length });
+    });
+  }
+
+  /** Publishes; resolves to the publication ID once it is applied and delivered. */
+  publish(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions): Promise<number> {
+    const stateful = options.retain === true || options.when !== undefined || options.will !== undefined;
+    if (stateful) {
+      this.checkRetainedSize(topic, payload);
+      // A parked publish must not hold the sequencer while it waits: the op ends, the caller keeps waiting.
+      return this.sequencer
+        .run(() => this.applyRetained(publisher, topic, payload, options))
+        .then((outcome) => (typeof outcome === 'number' ? outcome : outcome.parked));
+    }
+    if (this.sequencer.idle && this.hasEventIds) {
+      return Promise.resolve(this.deliverNow(publisher, topic, payload, options));
+    }
+    return this.sequencer.run(async () => {
+      await this.ensureEventIds();
+      return this.deliverNow(publisher, topic, payload, options);
+    });
+  }
+
+  /**
+   * Sends a new subscriber the matching retained entries (`retained`) or the history after an event ID
+   * (`after`), then the live events that arrived meanwhile — no gap, no duplicate. Runs after the caller has
+   * answered the SUBSCRIBE, so replayed events follow SUBSCRIBED.
+   */
+  replay(session: Session, subscription: Subscription, mode: { readonly after: number } | { readonly retained: true }): void {
+    const waiting: EventDelivery[] = [];
+    (session.catchingUp ??= new Map()).set(subscription, waiting);
+    const stillSubscribed = () => session.isOpen && subscription.subscribers.has(session);
+    void this.sequencer.run(async () => {
+      // Everything below runs inside one sequencer operation: no publication is delivered in between, so the
+      // buffer is complete when it is flushed, and it stops buffering in the same step.
+      try {
+        let skip: (event: EventDelivery) => boolean;
+        if ('after' in mode) {
+          const events = await this.store.history(mode.after, this.settings.history.maxEvents);
+          let lastReplayed = mode.after;
+          for (const event of events) {
+            if (!stillSubscribed()) return;
+            lastReplayed = event.eventId;
+            if (matches(subscription, event.topic, event.payload)) session.peer.sendEvent(replayedEvent(subscription, event, false));
+          }
+          skip = (event) => event.eventId <= lastReplayed;
+        } else {
+          const entries = await this.store.find(subscription.pattern);
+          const replayedIds = new Map<string, number>();
+          for (const entry of entries) {
+            if (!stillSubscribed()) return;
+            replayedIds.set(entry.topic, entry.eventId);
+            if (matches(subscription, entry.topic, entry.payload)) session.peer.sendEvent(replayedEvent(subscription, entry, true));
+          }
+          // A live event the snapshot already reflects (or outdates) must not follow it.
+          skip = (event) => (replayedIds.get(event.topic) ?? 0) >= event.eventId;
+        }
+        if (stillSubscribed()) for (const event of waiting) if (!skip(event)) session.peer.sendEvent(event);
+      } catch (error) {
+        this.logger.error('replay to a new subscriber failed', { realm: this.realmName, error: String(error) });
+        // Whatever arrived live is still owed to the subscriber.
+        if (stillSubscribed()) for (const event of waiting) session.peer.sendEvent(event);
+      } finally {
+        if (session.catchingUp?.get(subscription) === waiting) session.catchingUp.delete(subscription);
+      }
+    });
+  }
+
+  /** A session left: its parked publishes are dropped and its wills fire. */
+  sessionLeft(session: Session): void {
+    for (const [topic, queue] of this.watchers) {
+      const kept = queue.filter((waiter) => waiter.session !== session);
+      if (kept.length === queue.length) continue;
+      for (const waiter of queue) {
+        if (waiter.session === session) waiter.reject(new RouterError(ErrorUri.canceled, 'the session left while its publish waited'));
+      }
+      if (kept.length === 0) this.watchers.delete(topic);
+      else this.watchers.set(topic, kept);
+    }
+    if (!this.sessionsWithWills.delete(session.id)) return;
+    void this.sequencer
+      .run(async () => {
+        for (const entry of await this.store.willsOf(session.id)) await this.fireWill(entry);
+      })
+      .catch((error: unknown) => this.logger.error('applying wills failed', { realm: this.realmName, session: session.id, error: String(error) }));
+  }
+
+  /** Waits until everything queued so far has run (tests, shutdown). */
+  drain(): Promise<void> {
+    return this.sequencer.run(() => undefined);
+  }
+
+  get(topic: string): Promise<RetainedEntry | undefined> {
+    return this.sequencer.run(() => this.store.get(topic));
+  }
+
+  find(subscriptionPattern: Subscription['pattern']): Promise<RetainedEntry[]> {
+    return this.sequencer.run(() => this.store.find(subscriptionPattern));
+  }
+
+  private deliverNow(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions, publicationId = randomId()): number {
+    const eventId = this.takeEventId();
+    this.broker.deliver({ publisher, topic, levels: topic.split('.'), payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
+    if (this.keepsHistory) {
+      const event: HistoryEvent = { eventId, topic, payload, publisherId: publisher?.id ?? 0, publicationId, publishedAt: Date.now() };
+      this.store.appendHistory(event).catch((error: unknown) =>
+        this.logger.error('appending to the event history failed', { realm: this.realmName, error: String(error) }),
+      );
+    }
+    return publicationId;
+  }
+
+  /** Applies a retained or conditional publish: its publication ID, or the promise of a parked (`watch`) one. */
+  private async applyRetained(
+    publisher: Session | undefined,
+    topic: string,
+    payload: Payload,
+    options: PublishOptions,
+  ): Promise<number | { readonly parked: Promise<number> }> {
+    if (publisher !== undefined && !publisher.isOpen) throw new RouterError(ErrorUri.canceled, 'the session left');
+    const condition = options.when;
+    const result = await this.write(publisher, topic, payload, options, condition);
+    if (!result.applied) {
+      if (options.watch) return { parked: this.park(publisher, topic, payload, options, condition!) };
+      throw new RouterError(ErrorUri.conditionNotMet, `the condition on ${topic} does not hold`, {
+        args: [`the condition on ${topic} does not hold`],
+        kwargs: { topic, current: result.current === undefined ? null : valueView(result.current) },
+      });
+    }
+    await this.wakeWatchers(topic, result.entry);
+    return result.publicationId;
+  }
+
+  /** Writes to the store and, if applied, delivers the publication. */
+  private async write(
+    publisher: Session | undefined,
+    topic: string,
+    payload: Payload,
+    options: PublishOptions,
+    condition: WriteCondition | undefined,
+  ): Promise<{ applied: true; entry: RetainedEntry | undefined; publicationId: number } | { applied: false; current: RetainedEntry | undefined }> {
+    await this.ensureEventIds();
+    const publicationId = randomId();
+    const eventId = this.takeEventId();
+    const will = options.will === undefined ? undefined : options.will === null ? null : { args: [options.will] };
+    const write: RetainedWrite = { topic, payload, condition, will, publisherId: publisher?.id ?? 0, publicationId, eventId };
+    const result = await this.store.write(write);
+    if (!result.applied) return result;
+    if (will !== undefined && publisher !== undefined && result.entry !== undefined) this.sessionsWithWills.add(publisher.id);
+    this.broker.deliver({ publisher, topic, levels: topic.split('.'), payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
+    if (this.keepsHistory) {
+      await this.store.appendHistory({ eventId, topic, payload, publisherId: publisher?.id ?? 0, publicationId, publishedAt: Date.now() });
+    }
+    return { applied: true, entry: result.entry, publicationId };
+  }
+
+  private park(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions, condition: WriteCondition): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { session: publisher, topic, payload, options, condition, resolve, reject };
+      const queue = this.watchers.get(topic);
+      if (queue === undefined) this.watchers.set(topic, [waiter]);
+      else queue.push(waiter);
+    });
+  }
+
+  /** After a change: the first waiter (in arrival order) whose condition now holds wins; repeat for its change. */
+  private async wakeWatchers(topic: string, current: RetainedEntry | undefined): Promise<void> {
+    for (;;) {
+      const queue = this.watchers.get(topic);
+      if (queue === undefined) return;
+      const index = queue.findIndex((waiter) => writeConditionHolds(waiter.condition, current));
+      if (index < 0) return;
+      const [waiter] = queue.splice(index, 1) as [Waiter];
+      if (queue.length === 0) this.watchers.delete(topic);
+      const result = await this.write(waiter.session, topic, waiter.payload, waiter.options, waiter.condition);
+      if (!result.applied) {
+        // Cannot happen while the sequencer serializes writes; keep the waiter rather than lose it.
+        this.park(waiter.session, topic, waiter.payload, waiter.options, waiter.condition).then(waiter.resolve, waiter.reject);
+        return;
+      }
+      waiter.resolve(result.publicationId);
+      current = result.entry;
+    }
+  }
+
+  private async fireWill(entry: RetainedEntry): Promise<void> {
+    const payload = entry.will ?? {};
+    const result = await this.write(undefined, entry.topic, payload, { retain: true }, { kind: 'publication', publicationId: entry.publicationId });
+    if (result.applied) await this.wakeWatchers(entry.topic, result.entry);
+  }
+
+  private checkRetainedSize(topic: string, payload: Payload): void {
+    let size: number;
+    try {
+      size = serialize(payload).length;
+    } catch {
+      throw new RouterError(ErrorUri.invalidArgument, `the retained value for ${topic} cannot be stored`);
+    }
+    if (size > this.settings.maxRetainedSize) {
+      throw new RouterError(
+        ErrorUri.invalidArgument,
+        `the retained value for ${topic} is ${size} bytes, over the limit of ${this.settings.maxRetainedSize}`,
+      );
+    }
+  }
+
+  private takeEventId(): number {
+    if (this.nextEventId > this.reservedUpTo) this.switchBlock();
+    const id = this.nextEventId++;
+    // Top up well before the block runs out, so the fast path rarely has to wait.
+    if (this.reservedUpTo - id < EVENT_ID_BLOCK / 2 && this.spareBlocks.length === 0 && this.reservation === undefined) {
+      this.reservation = this.reserveEventIds().finally(() => (this.reservation = undefined));
+    }
+    return id;
+  }
+
+  private get hasEventIds(): boolean {
+    return this.nextEventId <= this.reservedUpTo || this.spareBlocks.length > 0;
+  }
+
+  private async ensureEventIds(): Promise<void> {
+    while (!this.hasEventIds) await (this.reservation ?? this.reserveEventIds());
+  }
+
+  private async reserveEventIds(): Promise<void> {
+    const { first, reservedUpTo } = await this.store.reserveEventIds(EVENT_ID_BLOCK);
+    this.spareBlocks.push({ first, last: reservedUpTo });
+  }
+
+  private switchBlock(): void {
+    const block = this.spareBlocks.shift();
+    if (block === undefined) throw new Error('no event IDs reserved');
+    // IDs only go up, even if a store hands out a block below one we used.
+    this.nextEventId = Math.max(block.first, this.nextEventId);
+    this.reservedUpTo = block.last;
+  }
+}
+
+function matches(subscription: Subscription, topic: string, payload: Payload): boolean {
+  if (!patternMatches(subscription.pattern, topic.split('.'))) return false;
+  return subscription.filter === undefined || subscription.filter.test(valueOfPayload(payload));
+}
+
+function valueView(entry: RetainedEntry): unknown {
+  return valueOfPayload(entry.payload) ?? null;
+}
+
+function replayedEvent(subscription: Subscription, source: HistoryEvent | RetainedEntry, retained: boolean): EventDelivery {
+  const details: Record<string, unknown> = {};
+  if (retained) details.retained = true;
+  if (subscription.isPattern) details.topic = source.topic;
+  details.event_id = source.eventId;
+  return {
+    subscriptionId: subscription.id,
+    publicationId: source.publicationId,
+    eventId: source.eventId,
+    topic: source.topic,
+    details,
+    payload: source.payload,
+    retained,
+  };
+}
