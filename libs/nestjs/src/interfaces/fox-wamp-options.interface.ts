@@ -1,4 +1,12 @@
-import type { RouterLogger, UriCheck } from '@fox-wamp/core';
+import type { RouterLogger, UriCheck, StoreProvider, HistoryRetention } from '@fox-wamp/core';
+
+/** Key and certificate (PEM) for a listener with a port of its own: it then speaks `wss://`. */
+export interface WampTlsOptions {
+  readonly key: string | Buffer;
+  readonly cert: string | Buffer;
+  /** Further `node:https` server options (ca, passphrase, ...). */
+  readonly [option: string]: unknown;
+}
 
 /** WAMP over WebSocket. */
 export interface WampListenerOptions {
@@ -6,11 +14,13 @@ export interface WampListenerOptions {
   readonly path?: string;
   /**
    * Own port for this endpoint. Absent: attach to Nest's own HTTP server and share its port with the
-   * application's controllers. `0` picks a free port.
+   * application's controllers (Express or Fastify; `wss://` when Nest serves https). `0` picks a free port.
    */
   readonly port?: number;
   /** Interface for an own port (default `127.0.0.1`). */
   readonly host?: string;
+  /** TLS for an own port: the endpoint is then `wss://`. Ignored when sharing Nest's server. */
+  readonly https?: WampTlsOptions;
   /** Largest accepted message in bytes (default 16 MiB). */
   readonly maxMessageSize?: number;
   /** WebSocket ping interval in ms (default 30 000; 0 turns pings off). */
@@ -18,16 +28,30 @@ export interface WampListenerOptions {
 }
 
 export interface FoxWampModuleOptions {
-  /** Realms that exist from the start (default `['realm1']`). */
+  /** Realms that exist from the start (default `['realm1']`). Each can be injected with `@InjectRealm(name)`. */
   readonly realms?: readonly string[];
-  /** The realm `RealmService` works in (default: the first of `realms`). */
+  /** The realm `RealmService` and the decorators work in (default: the first of `realms`). */
   readonly defaultRealm?: string;
   /** Create realms on demand when a client asks for one that does not exist (default false). */
   readonly autoRealms?: boolean;
   /** URI checks: `loose` (default) or `strict`. */
   readonly uriCheck?: UriCheck;
-  /** WAMP-over-WebSocket listener; `false` for none (in-process use only). */
-  readonly wamp?: WampListenerOptions | false;
+  /**
+   * Where retained state and event history live: `'memory'` (default), `'sqlite:<path>'` (durable), or a
+   * `StoreProvider`. The module opens it at startup and closes it at shutdown.
+   */
+  readonly store?: string | StoreProvider;
+  /** Event history kept per realm for `after` replays (default 1000 events, one hour). */
+  readonly history?: HistoryRetention;
+  /** Largest retained payload in bytes (default 256 KiB). */
+  readonly maxRetainedSize?: number;
+  /**
+   * WAMP-over-WebSocket listener(s): one, several (e.g. Nest's port and an own `wss` port), or `false` for
+   * none (in-process use only). Default: one at `/ws` of Nest's HTTP server.
+   */
+  readonly wamp?: WampListenerOptions | readonly WampListenerOptions[] | false;
+  /** How long shutdown waits for in-flight calls to finish before it says GOODBYE (ms, default 10 000). */
+  readonly drainTimeoutMs?: number;
   /** How long shutdown waits for clients to answer GOODBYE before closing their connections (ms, default 2000). */
   readonly shutdownTimeoutMs?: number;
   /** Engine logger; default: Nest's `Logger` with context `FoxWamp`. */

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import {
   LocalClient,
   type CallResult,
@@ -6,35 +6,52 @@ import {
   type LocalCallOptions,
   type LocalRegistration,
   type LocalSubscription,
+  type MatchPolicy,
   type ProcedureHandler,
   type PublishOptions,
   type Realm,
   type RegisterOptions,
+  type RetainedEntry,
   type SubscribeOptions,
 } from '@fox-wamp/core';
 import { RouterService } from './router.service.js';
 
+/** Internal token: the realm of a `RealmService` made for `@InjectRealm(name)`; absent for the default one. */
+export const REALM_SERVICE_REALM_NAME = 'FoxWampRealmServiceRealmName';
+
 /**
- * The default realm, in process: publish, subscribe, call and register with the powers of a WAMP client,
- * as one session of the realm (authrole `trusted`).
+ * One realm, in process: publish, subscribe, call and register with the powers of a WAMP client, as one
+ * session of the realm (authrole `trusted`). Injected as is for the default realm; `@InjectRealm(name)`
+ * for another. Its session ends at shutdown, after in-flight calls have drained.
  */
 @Injectable()
-export class RealmService implements OnModuleDestroy {
+export class RealmService implements OnApplicationShutdown {
   readonly realm: Realm;
   readonly client: LocalClient;
 
-  constructor(routerService: RouterService) {
-    this.realm = routerService.defaultRealm;
+  constructor(
+    routerService: RouterService,
+    @Optional() @Inject(REALM_SERVICE_REALM_NAME) realmName?: string,
+  ) {
+    this.realm = realmName === undefined ? routerService.defaultRealm : routerService.realm(realmName);
     this.client = new LocalClient(this.realm, { authid: 'nestjs' }, (error, where) =>
       routerService.logger.error(`${where} failed`, { error: error instanceof Error ? error.message : String(error) }),
     );
+  }
+
+  get realmName(): string {
+    return this.realm.name;
   }
 
   get sessionId(): number {
     return this.client.session.id;
   }
 
-  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: PublishOptions): number {
+  /**
+   * Publishes (to everyone but this session, unless `excludeMe: false`); resolves to the publication ID once
+   * applied. Retained publishes with a `when` that does not hold reject with `fox.error.condition_not_met`.
+   */
+  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: PublishOptions): Promise<number> {
     return this.client.publish(topic, args, kwargs, options);
   }
 
@@ -42,6 +59,7 @@ export class RealmService implements OnModuleDestroy {
     return this.client.subscribe(topic, handler, options);
   }
 
+  /** Calls a procedure; rejects with a `RouterError` carrying the callee's error URI, args and kwargs. */
   call(procedure: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: LocalCallOptions): Promise<CallResult> {
     return this.client.call(procedure, args, kwargs, options);
   }
@@ -50,7 +68,17 @@ export class RealmService implements OnModuleDestroy {
     return this.client.register(procedure, handler, options);
   }
 
-  onModuleDestroy(): void {
+  /** The retained entry of a topic (the whole publication: payload, publisher, IDs), if there is one. */
+  retained(topic: string): Promise<RetainedEntry | undefined> {
+    return this.realm.retained(topic);
+  }
+
+  /** The retained entries whose topics match a pattern (`key.#`, or `match` as for subscriptions). */
+  findRetained(topic: string, match?: MatchPolicy): Promise<RetainedEntry[]> {
+    return this.realm.findRetained(topic, match);
+  }
+
+  onApplicationShutdown(): void {
     this.client.close();
   }
 }

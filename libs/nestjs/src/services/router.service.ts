@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import {
   Inject,
   Injectable,
@@ -7,45 +6,65 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ErrorUri, Router, WampWebSocketListener, type Realm, type RouterLogger } from '@fox-wamp/core';
+import { ErrorUri, openStore, Router, type Realm, type RouterLogger, type Session } from '@fox-wamp/core';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_GOODBYE_TIMEOUT_MS,
+  DEFAULT_REALM,
+} from '../fox-wamp.constants.js';
 import { FOX_WAMP_OPTIONS } from '../fox-wamp.module-definition.js';
-import type { FoxWampModuleOptions } from '../interfaces/fox-wamp-options.interface.js';
+import type { FoxWampModuleOptions, WampListenerOptions } from '../interfaces/fox-wamp-options.interface.js';
+import { countInFlightCalls, waitUntil } from '../lifecycle/in-flight-calls.js';
+import { WampEndpoint } from '../listeners/wamp-endpoint.js';
 import { nestRouterLogger } from '../nest-router-logger.js';
 
-const DEFAULT_REALM = 'realm1';
-const DEFAULT_WAMP_PATH = '/ws';
+/** A listener as the application may inspect it. */
+export interface WampListenerInfo {
+  /** `ws://host:port/path` or `wss://...`; undefined until the server listens (Nest's: after `app.listen`). */
+  readonly url: string | undefined;
+  readonly path: string;
+  /** Whether it has a port of its own (otherwise it shares Nest's HTTP server). */
+  readonly ownPort: boolean;
+  readonly connectionCount: number;
+}
 
 /**
- * Owns the router and its listeners for the application's lifetime: listeners open at bootstrap; on
- * shutdown every session gets GOODBYE `wamp.close.system_shutdown`, then the listeners close.
+ * Owns the router and its listeners for the application's lifetime.
+ *
+ * Startup: listeners open at bootstrap (decorated handlers are registered before, at module init).
+ * Shutdown, in Nest's hook order:
+ * 1. `onModuleDestroy`: stop accepting WebSocket connections, refuse new calls to in-process handlers, and
+ *    wait (up to `drainTimeoutMs`) until every call in flight has been answered;
+ * 2. `beforeApplicationShutdown`: every session gets GOODBYE `wamp.close.system_shutdown`; wait (up to
+ *    `shutdownTimeoutMs`) for the clients to reply, then terminate what is left;
+ * 3. `onApplicationShutdown`: close the listeners' own servers (Nest closes its HTTP server itself).
  */
 @Injectable()
-export class RouterService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly router: Router;
   readonly logger: RouterLogger;
-  private wampListener: WampWebSocketListener | undefined;
-  private ownServer: Server | undefined;
+  readonly defaultRealmName: string;
+  private endpoints: WampEndpoint[] = [];
+  private draining = false;
 
   constructor(
     @Inject(FOX_WAMP_OPTIONS) private readonly options: FoxWampModuleOptions,
     @Optional() private readonly httpAdapterHost?: HttpAdapterHost,
   ) {
     this.logger = options.logger ?? nestRouterLogger();
-    const realms = options.realms ?? [options.defaultRealm ?? DEFAULT_REALM];
+    const defaultRealm = options.defaultRealm ?? options.realms?.[0] ?? DEFAULT_REALM;
     this.router = new Router({
-      realms,
+      realms: [defaultRealm, ...(options.realms ?? [])],
       autoRealms: options.autoRealms ?? false,
-      realmOptions: { uriCheck: options.uriCheck ?? 'loose' },
+      realmOptions: { uriCheck: options.uriCheck ?? 'loose', history: options.history, maxRetainedSize: options.maxRetainedSize },
+      store: typeof options.store === 'string' ? openStore(options.store) : options.store,
       logger: this.logger,
     });
-    const defaultRealm = options.defaultRealm ?? realms[0] ?? DEFAULT_REALM;
-    this.router.addRealm(defaultRealm);
     this.defaultRealmName = defaultRealm;
   }
-
-  readonly defaultRealmName: string;
 
   get defaultRealm(): Realm {
     return this.router.getRealm(this.defaultRealmName)!;
@@ -58,75 +77,93 @@ export class RouterService implements OnApplicationBootstrap, BeforeApplicationS
     return realm;
   }
 
-  /** The HTTP server WAMP is attached to (Nest's own, or a server of its own port). */
-  get wampServer(): Server | undefined {
-    return this.ownServer ?? (this.wampListener ? (this.httpAdapterHost?.httpAdapter?.getHttpServer() as Server) : undefined);
+  realms(): Realm[] {
+    return [...this.router.realms()];
   }
 
-  /** `ws://host:port/path` of the WAMP listener, once its server listens. */
+  /** The sessions of one realm, or of all realms: remote clients and in-process ones alike. */
+  sessions(realmName?: string): Session[] {
+    const realms = realmName === undefined ? this.realms() : [this.realm(realmName)];
+    return realms.flatMap((realm) => [...realm.sessions()]);
+  }
+
+  get sessionCount(): number {
+    return this.router.sessionCount;
+  }
+
+  get listeners(): readonly WampListenerInfo[] {
+    return this.endpoints.map((endpoint) => ({
+      url: endpoint.url,
+      path: endpoint.path,
+      ownPort: endpoint.isOwnServer,
+      connectionCount: endpoint.connectionCount,
+    }));
+  }
+
+  /** The HTTP server the first WAMP listener is attached to (Nest's own, or one of its own port). */
+  get wampServer(): Server | undefined {
+    return this.endpoints[0]?.server;
+  }
+
+  /** URL of the first WAMP listener, once its server listens. */
   wampUrl(): string | undefined {
-    const address = this.wampServer?.address() as AddressInfo | null | undefined;
-    if (!address || !this.wampListener) return undefined;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `ws://${host}:${address.port}${this.wampListener.path}`;
+    return this.endpoints[0]?.url;
+  }
+
+  /** True from the start of shutdown: in-process handlers then refuse new calls. */
+  get isDraining(): boolean {
+    return this.draining;
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const wamp = this.options.wamp;
-    if (wamp === false) return;
-    const path = wamp?.path ?? DEFAULT_WAMP_PATH;
-    const server = wamp?.port !== undefined ? await this.listenOwnPort(wamp.port, wamp.host ?? '127.0.0.1') : this.sharedServer();
-    this.wampListener = new WampWebSocketListener(this.router, server, {
-      path,
-      maxMessageSize: wamp?.maxMessageSize,
-      pingIntervalMs: wamp?.pingIntervalMs,
-      goodbyeTimeoutMs: this.options.shutdownTimeoutMs,
-    }, this.logger);
-    if (this.ownServer) this.logger.info(`listening wamp ${this.wampUrl()}`);
+    // Realm state first (a durable store applies the wills left from before a restart), then the listeners.
+    await this.router.ready();
+    const settings = { goodbyeTimeoutMs: this.options.shutdownTimeoutMs ?? DEFAULT_GOODBYE_TIMEOUT_MS, logger: this.logger };
+    for (const options of listenerOptions(this.options.wamp)) {
+      const endpoint = await WampEndpoint.open(this.router, options, () => this.sharedServer(), settings);
+      this.endpoints.push(endpoint);
+      if (endpoint.isOwnServer) this.logger.info(`listening wamp ${endpoint.url}`);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    for (const endpoint of this.endpoints) endpoint.stopAccepting();
+    const timeoutMs = this.options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    if (!(await waitUntil(() => countInFlightCalls(this.router) === 0, timeoutMs))) {
+      this.logger.warn(`shutdown: ${countInFlightCalls(this.router)} call(s) still in flight after ${timeoutMs} ms; closing anyway`);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.router.closeAll(ErrorUri.systemShutdown, 'the router is shutting down');
-    await this.waitForConnectionsToClose(this.options.shutdownTimeoutMs ?? 2_000);
+    const open = () => this.endpoints.reduce((sum, endpoint) => sum + endpoint.connectionCount, 0);
+    await waitUntil(() => open() === 0, this.options.shutdownTimeoutMs ?? DEFAULT_GOODBYE_TIMEOUT_MS);
+    // Whoever has not answered GOODBYE by now is cut off, so Nest's HTTP server can close.
+    for (const endpoint of this.endpoints) endpoint.closeConnections();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.wampListener?.close();
-    this.wampListener = undefined;
-    if (this.ownServer) {
-      const server = this.ownServer;
-      this.ownServer = undefined;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    const endpoints = this.endpoints;
+    this.endpoints = [];
+    await Promise.all(endpoints.map((endpoint) => endpoint.closeServer()));
+    await this.router.close();
   }
 
   private sharedServer(): Server {
     const server = this.httpAdapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
     if (server === undefined) {
-      throw new Error('FoxWampModule: this application has no HTTP server to attach WAMP to; set options.wamp.port to give WAMP a port of its own');
+      throw new Error(
+        'FoxWampModule: this application has no HTTP server to attach WAMP to; give the listener a port of its own (wamp: { port }) or turn it off (wamp: false)',
+      );
     }
     return server;
   }
+}
 
-  private listenOwnPort(port: number, host: string): Promise<Server> {
-    const server = createServer((_request, response) => {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        this.ownServer = server;
-        resolve(server);
-      });
-    });
-  }
-
-  /** Clients answer GOODBYE and close; wait for that, but no longer than `timeoutMs`. */
-  private async waitForConnectionsToClose(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((this.wampListener?.connectionCount ?? 0) > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+function listenerOptions(wamp: FoxWampModuleOptions['wamp']): readonly WampListenerOptions[] {
+  if (wamp === false) return [];
+  if (wamp === undefined) return [{}];
+  return Array.isArray(wamp) ? wamp : [wamp as WampListenerOptions];
 }
