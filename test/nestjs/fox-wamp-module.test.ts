@@ -342,6 +342,28 @@ describe('retained reads and the store', () => {
     expect(all.map((entry) => entry.topic).sort()).toEqual(['sensor.t1', 'sensor.t2']);
   });
 
+  it('takes a mutex with RealmService.lock and conditional publishes, and hands it over on release', async () => {
+    const realm = (await start([inProcess()])).get(RealmService);
+    const release = await realm.lock('jobs.nightly', { job: 'report' });
+    expect((await realm.retained('jobs.nightly'))?.payload.kwargs).toMatchObject({ job: 'report' });
+    // While held, a `when: null` publish is refused, and a second lock() waits its turn.
+    expect((await rejectionOf(realm.publish('jobs.nightly', ['other'], undefined, { retain: true, when: null }))).uri).toBe(
+      'fox.error.condition_not_met',
+    );
+    let second = false;
+    const secondLock = realm.lock('jobs.nightly', { job: 'second' }).then((releaseSecond) => {
+      second = true;
+      return releaseSecond;
+    });
+    await realm.realm.settled();
+    expect(second).toBe(false);
+    await release();
+    const releaseSecond = await secondLock;
+    expect((await realm.retained('jobs.nightly'))?.payload.kwargs).toMatchObject({ job: 'second' });
+    await releaseSecond();
+    expect(await realm.retained('jobs.nightly')).toBeUndefined();
+  });
+
   it('provides the router\'s store under FOX_WAMP_STORE', async () => {
     const app = await start([inProcess()]);
     const store = app.get<StoreProvider>(FOX_WAMP_STORE);

@@ -8,7 +8,7 @@ import {
   type LocalSubscription,
   type MatchPolicy,
   type ProcedureHandler,
-  type PublishOptions,
+  type LocalPublishOptions,
   type Realm,
   type RegisterOptions,
   type RetainedEntry,
@@ -51,8 +51,17 @@ export class RealmService implements OnApplicationShutdown {
    * Publishes (to everyone but this session, unless `excludeMe: false`); resolves to the publication ID once
    * applied. Retained publishes with a `when` that does not hold reject with `fox.error.condition_not_met`.
    */
-  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: PublishOptions): Promise<number> {
+  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: LocalPublishOptions): Promise<number> {
     return this.client.publish(topic, args, kwargs, options);
+  }
+
+  /**
+   * Takes the mutex `key` (waiting, first come first served, while someone else holds it) and resolves to
+   * its release. The lock is also released when this application's session ends (`will: null`), so a
+   * crashed process never keeps it. `value` is stored with the lock, for whoever wants to see the holder.
+   */
+  lock(key: string, value?: Record<string, unknown>): Promise<() => Promise<void>> {
+    return this.client.lock(key, value);
   }
 
   subscribe(topic: string, handler: EventHandler, options?: SubscribeOptions): LocalSubscription {
