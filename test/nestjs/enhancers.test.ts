@@ -29,7 +29,6 @@ import {
   isWampContext,
   Kwargs,
   RealmService,
-  RouterError,
   WampException,
   WampProcedure,
   WampSubscribe,
@@ -38,6 +37,7 @@ import {
 } from '@fox-wamp/nestjs';
 import { Inbox } from '../support/autobahn-client.js';
 import { httpPortOf } from '../support/nest-app.js';
+import { routerErrorOf } from '../support/router-error-of.js';
 
 // Guards, interceptors, pipes and exception filters on WAMP handlers, at method, class and global level,
 // exercised in process through RealmService (a session of the same router).
@@ -190,16 +190,6 @@ async function start({ providers = [Handlers], controllers = [], options = {}, c
   return app;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<RouterError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RouterError);
-    return error as RouterError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 describe('pipes', () => {
   it('validates @Kwargs() against a DTO with a global ValidationPipe and transforms it into the class', async () => {
     const realm = (await start({ configure: (a) => a.useGlobalPipes(new ValidationPipe({ transform: true })) })).get(RealmService);
@@ -208,7 +198,7 @@ describe('pipes', () => {
 
   it('answers invalid input with wamp.error.invalid_argument and the validation messages in kwargs', async () => {
     const realm = (await start({ configure: (a) => a.useGlobalPipes(new ValidationPipe()) })).get(RealmService);
-    const error = await failureOf(realm.call('users.create', [], { name: 'Al', age: 200 }));
+    const error = await routerErrorOf(realm.call('users.create', [], { name: 'Al', age: 200 }));
     expect(error.uri).toBe('wamp.error.invalid_argument');
     expect(error.kwargs?.messages).toEqual(
       expect.arrayContaining(['name must be longer than or equal to 3 characters', 'age must not be greater than 150']),
@@ -219,7 +209,7 @@ describe('pipes', () => {
   it('applies a method-level ValidationPipe to @Args(0)', async () => {
     const realm = (await start()).get(RealmService);
     expect((await realm.call('users.first', [{ name: 'Grace', age: 85 }])).args).toEqual(['Grace']);
-    const error = await failureOf(realm.call('users.first', [{ name: 'Grace', age: 'old' }]));
+    const error = await routerErrorOf(realm.call('users.first', [{ name: 'Grace', age: 'old' }]));
     expect(error.uri).toBe('wamp.error.invalid_argument');
     expect(error.kwargs?.messages).toContain('age must be an integer number');
   });
@@ -229,20 +219,20 @@ describe('guards', () => {
   it('runs a method guard: a denial is wamp.error.not_authorized, a pass reaches the handler', async () => {
     const realm = (await start()).get(RealmService);
     expect((await realm.call('secure.op', [], { token: 'secret' })).args).toEqual(['granted']);
-    const error = await failureOf(realm.call('secure.op', [], { token: 'wrong' }));
+    const error = await routerErrorOf(realm.call('secure.op', [], { token: 'wrong' }));
     expect(error.uri).toBe('wamp.error.not_authorized');
     expect(error.kwargs?.messages).toEqual(['Forbidden resource']);
   });
 
   it('runs a global guard given with APP_GUARD on every WAMP handler', async () => {
     const realm = (await start({ providers: [Handlers, { provide: APP_GUARD, useClass: TokenGuard }] })).get(RealmService);
-    expect((await failureOf(realm.call('plain.op'))).uri).toBe('wamp.error.not_authorized');
+    expect((await routerErrorOf(realm.call('plain.op'))).uri).toBe('wamp.error.not_authorized');
     expect((await realm.call('plain.op', [], { token: 'secret' })).args).toEqual(['plain']);
   });
 
   it('runs a global guard given with app.useGlobalGuards()', async () => {
     const realm = (await start({ configure: (a) => a.useGlobalGuards(new TokenGuard()) })).get(RealmService);
-    expect((await failureOf(realm.call('plain.op'))).uri).toBe('wamp.error.not_authorized');
+    expect((await routerErrorOf(realm.call('plain.op'))).uri).toBe('wamp.error.not_authorized');
   });
 
   it('lets an HTTP guard step aside for WAMP with isWampContext() while it still guards HTTP routes', async () => {
@@ -298,17 +288,17 @@ describe('interceptors', () => {
 
 describe('exceptions and filters', () => {
   it('gives the caller a WampException\'s URI, args and kwargs', async () => {
-    const error = await failureOf((await start()).get(RealmService).call('explicit.fail'));
+    const error = await routerErrorOf((await start()).get(RealmService).call('explicit.fail'));
     expect([error.uri, error.args, error.kwargs]).toEqual(['app.error.no_stock', ['out of stock'], { sku: 'A-1' }]);
   });
 
   it('hides an unexpected error\'s message behind wamp.error.runtime_error "Internal server error"', async () => {
-    const error = await failureOf((await start()).get(RealmService).call('unexpected.fail'));
+    const error = await routerErrorOf((await start()).get(RealmService).call('unexpected.fail'));
     expect([error.uri, error.args]).toEqual(['wamp.error.runtime_error', ['Internal server error']]);
   });
 
   it('lets a method exception filter turn an error into a chosen WAMP error', async () => {
-    const error = await failureOf((await start()).get(RealmService).call('domain.fail'));
+    const error = await routerErrorOf((await start()).get(RealmService).call('domain.fail'));
     expect([error.uri, error.args, error.kwargs]).toEqual(['app.error.domain', ['the order is closed'], { filtered: true }]);
   });
 
@@ -324,7 +314,7 @@ describe('exceptions and filters', () => {
       }
     }
     const realm = (await start({ providers: [Handlers, { provide: APP_FILTER, useClass: TypeErrorFilter }] })).get(RealmService);
-    const error = await failureOf(realm.call('unexpected.fail'));
+    const error = await routerErrorOf(realm.call('unexpected.fail'));
     expect([error.uri, error.args]).toEqual(['app.error.type', ['secret internals']]);
   });
 });

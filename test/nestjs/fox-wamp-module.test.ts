@@ -10,7 +10,6 @@ import {
   InjectRealm,
   Kwargs,
   RealmService,
-  RouterError,
   RouterService,
   WampCtx,
   WampProcedure,
@@ -24,6 +23,7 @@ import {
   type StoreProvider,
 } from '@fox-wamp/nestjs';
 import { deferred, Inbox, type Deferred } from '../support/autobahn-client.js';
+import { routerErrorOf } from '../support/router-error-of.js';
 
 // In-process tests: no listener (`wamp: false`); calls and publications go through RealmService, which is
 // a session of the same router, so every decorated handler is reached exactly as a remote client would.
@@ -46,16 +46,6 @@ async function start(imports: unknown[], providers: unknown[] = [], controllers:
 }
 
 const inProcess = (options: FoxWampModuleOptions = {}) => FoxWampModule.forRoot({ wamp: false, ...options });
-
-async function rejectionOf(promise: Promise<unknown>): Promise<RouterError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RouterError);
-    return error as RouterError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('decorator discovery', () => {
   const events = new Inbox<{ topic: string; args: unknown[]; kwargs: Record<string, unknown> }>();
@@ -203,7 +193,7 @@ describe('realms', () => {
     const app = await start([inProcess({ realms: ['realm1', 'admin'] })], [AdminService]);
     const service = app.get(AdminService);
     expect((await service.admin.call('admin.status')).args).toEqual(['ok']);
-    expect((await rejectionOf(service.main.call('admin.status'))).uri).toBe('wamp.error.no_such_procedure');
+    expect((await routerErrorOf(service.main.call('admin.status'))).uri).toBe('wamp.error.no_such_procedure');
   });
 
   it('delivers a RealmService publication to the same app\'s @WampSubscribe handler (separate sessions)', async () => {
@@ -347,7 +337,7 @@ describe('retained reads and the store', () => {
     const release = await realm.lock('jobs.nightly', { job: 'report' });
     expect((await realm.retained('jobs.nightly'))?.payload.kwargs).toMatchObject({ job: 'report' });
     // While held, a `when: null` publish is refused, and a second lock() waits its turn.
-    expect((await rejectionOf(realm.publish('jobs.nightly', ['other'], undefined, { retain: true, when: null }))).uri).toBe(
+    expect((await routerErrorOf(realm.publish('jobs.nightly', ['other'], undefined, { retain: true, when: null }))).uri).toBe(
       'fox.error.condition_not_met',
     );
     let second = false;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isValidUri, parseWampPattern, TopicIndex, uriUseFor, type MatchPolicy } from '@fox-wamp/core';
+import { seededRandom } from '../support/seeded-random.js';
 
 /** A stored pattern: the WAMP URI and its match policy; its label is what the index stores as value. */
 interface Entry {
@@ -208,18 +209,6 @@ describe('TopicIndex: many patterns, delete and pruning', () => {
 // index's parsed patterns, and states the semantics in a few lines.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Small deterministic PRNG (mulberry32), so that a failure can be reproduced from the seed. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function bruteForceMatches({ uri, match }: Entry, topic: string): boolean {
   const levels = topic.split('.');
   if (match === 'prefix') return topic.startsWith(uri);
@@ -261,7 +250,7 @@ function randomTopic(random: () => number): string {
 
 describe('TopicIndex agrees with a brute-force matcher', () => {
   it.each([1, 2, 3, 42, 2024])('random patterns and topics, seed %i', (seed) => {
-    const random = randomSource(seed);
+    const random = seededRandom(seed);
     const entries = new Map<string, Entry>();
     while (entries.size < 40) {
       const entry = randomEntry(random);

@@ -10,6 +10,7 @@ import {
   serializerForSubprotocol,
   SUBPROTOCOLS,
 } from '../../libs/core/src/wamp/serializers/index.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // WAMP test vectors (wamp-proto/wamp-proto testsuite), kept beside the repository as ../shared/wamp-testsuite.
@@ -352,7 +353,7 @@ describe.each(ALL_SERIALIZERS.map((s) => [s.name, s] as const))('%s serializer',
   });
 
   it('never throws anything but SerializationError on random bytes', () => {
-    const random = mulberry32(0x5eed + serializer.name.length);
+    const random = seededRandom(0x5eed + serializer.name.length);
     // Some frames start with an array header so that the decoders get past the first byte more often.
     const arrayHeaders = [0x91, 0x93, 0x95, 0x81, 0x83, 0x85, 0x9f, 0x5b];
     for (let i = 0; i < 3000; i++) {
@@ -528,15 +529,3 @@ describe('cbor serializer', () => {
     expect(() => cbor.decode('[1]')).toThrow(SerializationError);
   });
 });
-
-/** Small seeded PRNG so the random-input test is reproducible. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
