@@ -234,7 +234,7 @@ export class WampConnection implements SessionPeer {
 
   private publish(session: Session, message: WampMessage): void {
     const requestId = message[1] as number;
-    const acknowledge = (message[2] as Dict).acknowledge === true;
+    const acknowledge = wire.wantsAcknowledge(message[2] as Dict);
     this.request(MessageCode.PUBLISH, requestId, () => {
       const options = wire.publishOptions(message[2] as Dict);
       session.realm.publish(session, message[3] as string, payloadOf(message, 4), options).then(

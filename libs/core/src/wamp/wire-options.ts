@@ -41,7 +41,7 @@ export function subscribeOptions(options: Dict): SubscribeOptions {
 
 export function publishOptions(options: Dict): PublishOptions & { acknowledge: boolean } {
   return {
-    acknowledge: bool(options, 'acknowledge') ?? false,
+    acknowledge: wantsAcknowledge(options),
     excludeMe: bool(options, 'exclude_me'),
     discloseMe: bool(options, 'disclose_me'),
     exclude: idList(options, 'exclude'),
@@ -76,6 +76,11 @@ export function callOptions(options: Dict): CallOptions {
 
 export function yieldProgress(options: Dict): boolean {
   return bool(options, 'progress') ?? false;
+}
+
+/** PUBLISH.Options.acknowledge, also read as `_acknowledge` like fox-wamp's own options. Never throws. */
+export function wantsAcknowledge(options: Dict): boolean {
+  return routerOption(options, 'acknowledge') === true;
 }
 
 /** A router-specific option under its plain name or with a leading underscore (plain wins). */
