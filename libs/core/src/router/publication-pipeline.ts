@@ -190,7 +190,11 @@ export class PublicationPipeline {
     payload: Payload,
     options: PublishOptions,
   ): Promise<number | { readonly parked: Promise<number> }> {
-    if (publisher !== undefined && !publisher.isOpen) throw new RouterError(ErrorUri.canceled, 'the session left');
+    // A publish that arrived before its session left still applies, unless it would outlive the session
+    // (a will that could never fire, a wait nobody answers).
+    if (publisher !== undefined && !publisher.isOpen && (options.will !== undefined || options.watch)) {
+      throw new RouterError(ErrorUri.canceled, 'the session left before its publish was applied');
+    }
     const condition = options.when;
     const result = await this.write(publisher, topic, payload, options, condition);
     if (!result.applied) {
