@@ -4,6 +4,8 @@ import { JsonSerializer } from 'wampy/JsonSerializer.js';
 import { MsgpackSerializer } from 'wampy/MsgpackSerializer.js';
 import WebSocket from 'ws';
 
+type WampyOptions = NonNullable<ConstructorParameters<typeof Wampy>[1]>;
+
 export const WAMPY_SERIALIZERS = ['json', 'msgpack', 'cbor'] as const;
 export type WampySerializerName = (typeof WAMPY_SERIALIZERS)[number];
 
@@ -40,13 +42,15 @@ export class WampyClients {
     private readonly realm = 'realm1',
   ) {}
 
-  async connect(): Promise<{ client: Wampy; welcome: WelcomeDetails }> {
+  /** `options`: further wampy options, e.g. `authid`, `authmethods` and `onChallenge` for ticket authentication. */
+  async connect(options: WampyOptions = {}): Promise<{ client: Wampy; welcome: WelcomeDetails }> {
     const client = new Wampy(this.url, {
       realm: this.realm,
       // wampy's type wants a browser-style constructor; `ws` is what it calls in Node (url, protocols, ...).
-      ws: WebSocket as unknown as NonNullable<ConstructorParameters<typeof Wampy>[1]>['ws'],
+      ws: WebSocket as unknown as NonNullable<WampyOptions['ws']>,
       serializer: serializerFor(this.serializer),
       autoReconnect: false,
+      ...options,
     });
     this.open.push(client);
     const welcome = (await client.connect()) as unknown as WelcomeDetails;

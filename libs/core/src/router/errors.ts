@@ -10,6 +10,13 @@ export const ErrorUri = {
   protocolViolation: 'wamp.error.protocol_violation',
   noSuchRealm: 'wamp.error.no_such_realm',
   noSuchRole: 'wamp.error.no_such_role',
+  // Authentication (advanced profile): ABORT reasons
+  /** None of the client's `authmethods` is one the router offers. */
+  noMatchingAuthMethod: 'wamp.error.no_matching_auth_method',
+  /** The credentials were refused (e.g. a wrong ticket). */
+  authenticationDenied: 'wamp.error.authentication_denied',
+  /** Authentication could not be completed: a technical failure or a timeout ("fail secure"). */
+  authenticationFailed: 'wamp.error.authentication_failed',
   // Interaction errors
   invalidUri: 'wamp.error.invalid_uri',
   invalidArgument: 'wamp.error.invalid_argument',
@@ -18,6 +25,8 @@ export const ErrorUri = {
   noSuchRegistration: 'wamp.error.no_such_registration',
   noSuchSubscription: 'wamp.error.no_such_subscription',
   notAuthorized: 'wamp.error.not_authorized',
+  /** The authorization check itself failed (the hook threw or timed out): the request is refused. */
+  authorizationFailed: 'wamp.error.authorization_failed',
   canceled: 'wamp.error.canceled',
   runtimeError: 'wamp.error.runtime_error',
   /** All callees of a procedure are busy and its call queue is full. */

@@ -1,3 +1,4 @@
+import { RouterAuth, type AuthOptions } from '../auth/router-auth.js';
 import { MemoryStoreProvider } from '../retained/memory-realm-store.js';
 import { DEFAULT_HISTORY_RETENTION, type StoreProvider } from '../retained/realm-store.js';
 import { SILENT_LOGGER, type RouterLogger } from './logger.js';
@@ -14,6 +15,8 @@ export interface RouterOptions {
   /** Where retained state and history live (default: memory). The router closes it on `close()`. */
   readonly store?: StoreProvider;
   readonly logger?: RouterLogger;
+  /** Authentication and authorization hooks. Absent: anonymous sessions only, everything allowed. */
+  readonly auth?: AuthOptions;
 }
 
 /** The router: a set of realms. Protocol gates find realms here; the router itself routes nothing. */
@@ -21,11 +24,14 @@ export class Router {
   readonly logger: RouterLogger;
   readonly autoRealms: boolean;
   readonly store: StoreProvider;
+  readonly auth: RouterAuth;
   private readonly realmsByName = new Map<string, Realm>();
   private readonly realmOptions: RealmOptions;
 
   constructor(options: RouterOptions = {}) {
     this.logger = options.logger ?? SILENT_LOGGER;
+    // Checked first: a misconfiguration fails before a store is opened.
+    this.auth = new RouterAuth(options.auth);
     this.autoRealms = options.autoRealms ?? false;
     this.realmOptions = options.realmOptions ?? {};
     this.store = options.store ?? new MemoryStoreProvider();

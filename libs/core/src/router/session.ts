@@ -15,6 +15,8 @@ export interface SessionInfo {
   readonly authrole: string;
   readonly authmethod: string;
   readonly authprovider: string;
+  /** What the authentication returned beside the identity (WELCOME.Details.authextra). */
+  readonly authextra?: Record<string, unknown>;
   /** e.g. `websocket`, `rawsocket`, `tcp`, `local`. */
   readonly transport: string;
   readonly serializer?: string;

@@ -1,3 +1,9 @@
+import type { Identity } from '../auth/authenticate-hook.js';
+import type { AuthResponse, AuthStep } from '../auth/authenticator.js';
+import { AuthorizationGate, type GateHandlers } from '../auth/authorization-gate.js';
+import type { AuthorizeRequest } from '../auth/authorize-hook.js';
+import { isPromiseLike } from '../auth/promise-like.js';
+import { MAX_WAITING_AUTHORIZATIONS } from '../auth/router-auth.js';
 import type { CallSink } from '../router/call.js';
 import type { InvocationAnswer } from '../router/dealer.js';
 import type { EventDelivery, InvocationDelivery } from '../router/deliveries.js';
@@ -8,10 +14,11 @@ import type { Router } from '../router/router.js';
 import type { Session, SessionPeer } from '../router/session.js';
 import { isValidUri } from '../router/uri.js';
 import { ROUTER_AGENT, ROUTER_ROLES } from './features.js';
-import { MessageCode, type WampMessage } from './message-codes.js';
+import { MessageCode, messageName, type WampMessage } from './message-codes.js';
 import { findShapeViolation } from './message-shapes.js';
 import { SerializationError } from './serializer.js';
 import type { WampTransport } from './wamp-transport.js';
+import * as wireAuth from './wire-auth.js';
 import * as wire from './wire-options.js';
 
 type Dict = Record<string, unknown>;
@@ -22,10 +29,22 @@ type Dict = Record<string, unknown>;
  */
 type ConnectionState =
   | { readonly phase: 'awaiting-hello' }
-  | { readonly phase: 'established'; readonly session: Session }
+  /** HELLO accepted; the authenticator (or the client, for a CHALLENGE) has the next word. */
+  | { readonly phase: 'authenticating'; readonly handshake: Handshake }
+  /** `gate` orders and authorizes the session's requests; absent when the router has no authorize hook. */
+  | { readonly phase: 'established'; readonly session: Session; readonly gate?: AuthorizationGate<WampMessage> }
   /** We sent GOODBYE and wait for the client's reply before closing the transport. */
   | { readonly phase: 'closing'; readonly timer: NodeJS.Timeout }
   | { readonly phase: 'closed' };
+
+/** One authentication attempt: it is current while the connection's state holds this very object. */
+interface Handshake {
+  readonly realm: string;
+  readonly method: string;
+  readonly timer: NodeJS.Timeout;
+  /** Continues with the client's AUTHENTICATE; set while a CHALLENGE is unanswered. */
+  respond: ((response: AuthResponse) => AuthStep | PromiseLike<AuthStep>) | undefined;
+}
 
 export interface WampConnectionOptions {
   /** How long to wait for the client's GOODBYE reply after ours (ms). */
@@ -69,17 +88,15 @@ export class WampConnection implements SessionPeer {
     try {
       this.dispatch(message);
     } catch (error) {
-      this.logger.error('unexpected error while handling a WAMP message', { error: String(error), type: message[0] });
-      this.abort(ErrorUri.protocolViolation, 'the router failed to handle this message');
+      this.failedUnexpectedly(error, message[0]);
     }
   }
 
-  /** The transport is gone (closed by either side or lost). */
+  /** The transport is gone (closed by either side or lost). A pending authentication's result is ignored. */
   transportClosed(): void {
     const state = this.state;
     this.state = { phase: 'closed' };
-    if (state.phase === 'established') state.session.realm.leave(state.session);
-    if (state.phase === 'closing') clearTimeout(state.timer);
+    this.release(state);
   }
 
   // SessionPeer: what the router sends to this session.
@@ -106,13 +123,13 @@ export class WampConnection implements SessionPeer {
   }
 
   close(reason: string, message: string): void {
-    if (this.state.phase !== 'established') return;
-    const session = this.state.session;
+    const state = this.state;
+    if (state.phase !== 'established') return;
     this.send([MessageCode.GOODBYE, { message }, reason]);
     const timer = setTimeout(() => this.closeTransport(false), this.options.goodbyeTimeoutMs);
     timer.unref();
     this.state = { phase: 'closing', timer };
-    session.realm.leave(session);
+    this.release(state);
   }
 
   // Incoming messages.
@@ -124,6 +141,7 @@ export class WampConnection implements SessionPeer {
       if (code === MessageCode.HELLO) return this.hello(message[1] as string, message[2] as Dict);
       return this.abort(ErrorUri.protocolViolation, `expected HELLO, got message type ${code}`);
     }
+    if (state.phase === 'authenticating') return this.duringAuthentication(state.handshake, message);
     if (state.phase === 'closing') {
       // Only the GOODBYE reply matters now; anything else crossed ours on the wire.
       if (code === MessageCode.GOODBYE || code === MessageCode.ABORT) this.closeTransport(false);
@@ -136,12 +154,36 @@ export class WampConnection implements SessionPeer {
         return this.abort(ErrorUri.protocolViolation, 'HELLO received on an established session');
       case MessageCode.AUTHENTICATE:
         return this.abort(ErrorUri.protocolViolation, 'AUTHENTICATE without a CHALLENGE');
-      case MessageCode.GOODBYE:
-        return this.goodbye(session);
       case MessageCode.ABORT:
-        this.state = { phase: 'closed' };
-        session.realm.leave(session);
         return this.closeTransport(false);
+      // Answers to the router's INVOCATIONs never wait behind the session's own requests: another
+      // session's call is waiting for them, and the spec orders nothing between RPC and PubSub.
+      case MessageCode.YIELD:
+        return this.answerInvocation(message[1] as number, () =>
+          session.realm.yield(session, message[1] as number, payloadOf(message, 3), wire.yieldProgress(message[2] as Dict)),
+        );
+      case MessageCode.ERROR:
+        if (message[1] !== MessageCode.INVOCATION) {
+          return this.abort(ErrorUri.protocolViolation, `ERROR for message type ${String(message[1])}: only INVOCATION errors come from a client`);
+        }
+        return this.answerInvocation(message[2] as number, () =>
+          session.realm.invocationError(
+            session,
+            message[2] as number,
+            new RouterError(message[4] as string, undefined, payloadOf(message, 5)),
+          ),
+        );
+    }
+    // A request, or GOODBYE: with an authorize hook, in line behind the session's undecided requests.
+    if (state.gate === undefined) return this.perform(session, message);
+    this.submitToGate(state.gate, session, message);
+  }
+
+  /** Carries out a request (or GOODBYE) of an established session. */
+  private perform(session: Session, message: WampMessage): void {
+    switch (message[0]) {
+      case MessageCode.GOODBYE:
+        return this.goodbye();
       case MessageCode.SUBSCRIBE:
         return this.request(MessageCode.SUBSCRIBE, message[1] as number, () => {
           const subscription = session.realm.subscribe(session, message[3] as string, wire.subscribeOptions(message[2] as Dict));
@@ -170,21 +212,6 @@ export class WampConnection implements SessionPeer {
         // call_canceling is not announced: a CANCEL changes nothing and the call completes as usual.
         this.logger.debug('CANCEL ignored: call canceling is not supported', { session: session.id });
         return;
-      case MessageCode.YIELD:
-        return this.answerInvocation(message[1] as number, () =>
-          session.realm.yield(session, message[1] as number, payloadOf(message, 3), wire.yieldProgress(message[2] as Dict)),
-        );
-      case MessageCode.ERROR:
-        if (message[1] !== MessageCode.INVOCATION) {
-          return this.abort(ErrorUri.protocolViolation, `ERROR for message type ${String(message[1])}: only INVOCATION errors come from a client`);
-        }
-        return this.answerInvocation(message[2] as number, () =>
-          session.realm.invocationError(
-            session,
-            message[2] as number,
-            new RouterError(message[4] as string, undefined, payloadOf(message, 5)),
-          ),
-        );
     }
   }
 
@@ -196,38 +223,181 @@ export class WampConnection implements SessionPeer {
     if (typeof roles !== 'object' || roles === null || Object.keys(roles).length === 0) {
       return this.abort(ErrorUri.protocolViolation, 'HELLO.Details.roles must announce at least one role');
     }
-    const realm = this.router.resolveRealm(realmName);
-    if (realm === undefined) {
+    // An unknown realm is refused before authentication; an auto-realm is only created for an admitted client.
+    if (this.router.getRealm(realmName) === undefined && !this.router.autoRealms) {
       return this.abort(ErrorUri.noSuchRealm, `no realm named ${realmName}`, false);
     }
-    // Anonymous sessions get their session ID as authid: unique and stable for the session's life.
+    const offer = wireAuth.authOffer(details);
+    if (typeof offer === 'string') return this.abort(ErrorUri.protocolViolation, offer);
+    const auth = this.router.auth;
+    const authenticator = auth.pick(offer.authmethods);
+    if (authenticator === undefined) {
+      const message = `none of the authentication methods ${offer.authmethods.join(', ')} is offered here (offered: ${auth.methods.join(', ')})`;
+      return this.abort(ErrorUri.noMatchingAuthMethod, message, false);
+    }
+    const handshake: Handshake = {
+      realm: realmName,
+      method: authenticator.method,
+      respond: undefined,
+      timer: setTimeout(() => {
+        this.authenticationFailed(handshake, new RouterError(ErrorUri.authenticationFailed, 'authentication timed out'));
+      }, auth.timeoutMs),
+    };
+    handshake.timer.unref();
+    this.state = { phase: 'authenticating', handshake };
+    const connection = { protocol: 'wamp', transport: this.transport.kind, remoteAddress: this.transport.remoteAddress } as const;
+    const hello = { realm: realmName, authmethod: authenticator.method, authid: offer.authid, authextra: offer.authextra, connection };
+    this.authenticationStep(handshake, () => authenticator.begin(hello));
+  }
+
+  /** What the client may send while it authenticates: its AUTHENTICATE, or a way out. */
+  private duringAuthentication(handshake: Handshake, message: WampMessage): void {
+    switch (message[0]) {
+      case MessageCode.AUTHENTICATE: {
+        const respond = handshake.respond;
+        if (respond === undefined) return this.abort(ErrorUri.protocolViolation, 'AUTHENTICATE without a pending CHALLENGE');
+        handshake.respond = undefined;
+        const response = { signature: message[1] as string, extra: message[2] as Dict };
+        return this.authenticationStep(handshake, () => respond(response));
+      }
+      case MessageCode.ABORT:
+        return this.closeTransport(false);
+      case MessageCode.GOODBYE:
+        // The client gives up before it has joined: the attempt is dropped and the transport can carry a new HELLO.
+        this.release(this.state);
+        this.state = { phase: 'awaiting-hello' };
+        return this.send([MessageCode.GOODBYE, {}, ErrorUri.goodbyeAndOut]);
+      default:
+        return this.abort(ErrorUri.protocolViolation, `${messageName(message[0]) ?? message[0]} before the session is established`);
+    }
+  }
+
+  /** Runs one authenticator step; synchronous steps continue at once, asynchronous ones when they settle. */
+  private authenticationStep(handshake: Handshake, step: () => AuthStep | PromiseLike<AuthStep>): void {
+    let next: AuthStep | PromiseLike<AuthStep>;
+    try {
+      next = step();
+    } catch (error) {
+      return this.authenticationFailed(handshake, error);
+    }
+    if (!isPromiseLike(next)) return this.authenticationAdvanced(handshake, next);
+    next.then(
+      (settled) => this.guarded(MessageCode.HELLO, () => this.authenticationAdvanced(handshake, settled)),
+      (error: unknown) => this.authenticationFailed(handshake, error),
+    );
+  }
+
+  private authenticationAdvanced(handshake: Handshake, step: AuthStep): void {
+    if (!this.isCurrent(handshake)) return;
+    if ('challenge' in step) {
+      handshake.respond = step.respond;
+      return this.send([MessageCode.CHALLENGE, handshake.method, step.challenge]);
+    }
+    this.welcome(handshake, step.identity);
+  }
+
+  /** The attempt is refused (or timed out): ABORT, unless the connection has moved on meanwhile. */
+  private authenticationFailed(handshake: Handshake, error: unknown): void {
+    if (!this.isCurrent(handshake)) {
+      this.logger.debug('late authentication result ignored', { remote: this.transport.remoteAddress });
+      return;
+    }
+    if (error instanceof RouterError) {
+      if (error.uri === ErrorUri.authenticationFailed) {
+        this.logger.warn('authentication failed', { message: error.message, remote: this.transport.remoteAddress });
+      }
+      return this.abort(error.uri, error.message);
+    }
+    // The hook's own error may carry internals: it goes to the log, the client gets the spec's reason only.
+    this.logger.info('authentication denied', { error: String(error), remote: this.transport.remoteAddress });
+    this.abort(ErrorUri.authenticationDenied, 'authentication denied', false);
+  }
+
+  private isCurrent(handshake: Handshake): boolean {
+    return this.state.phase === 'authenticating' && this.state.handshake === handshake;
+  }
+
+  private welcome(handshake: Handshake, identity: Identity): void {
+    clearTimeout(handshake.timer);
+    const realm = this.router.resolveRealm(handshake.realm);
+    if (realm === undefined) return this.abort(ErrorUri.noSuchRealm, `no realm named ${handshake.realm}`, false);
+    // Without an authid (anonymous), the session ID is the authid: unique and stable for the session's life.
     const session = realm.join(this, {
       protocol: 'wamp',
-      authrole: 'anonymous',
-      authmethod: 'anonymous',
-      authprovider: 'static',
+      authid: identity.authid,
+      authrole: identity.authrole,
+      authmethod: handshake.method,
+      authprovider: identity.authprovider ?? 'static',
+      authextra: identity.authextra,
       transport: this.transport.kind,
       serializer: this.transport.serializer.name,
       remoteAddress: this.transport.remoteAddress,
     });
-    this.state = { phase: 'established', session };
+    const auth = this.router.auth;
+    const gate =
+      auth.authorize === undefined
+        ? undefined
+        : new AuthorizationGate(auth.authorize, this.gateHandlers(), {
+            timeoutMs: auth.timeoutMs,
+            maxWaiting: MAX_WAITING_AUTHORIZATIONS,
+            logger: this.logger,
+          });
+    this.state = { phase: 'established', session, gate };
+    const info = session.info;
     this.send([
       MessageCode.WELCOME,
       session.id,
       {
         realm: realm.name,
-        authid: session.info.authid,
-        authrole: session.info.authrole,
-        authmethod: session.info.authmethod,
-        authprovider: session.info.authprovider,
+        authid: info.authid,
+        authrole: info.authrole,
+        authmethod: info.authmethod,
+        authprovider: info.authprovider,
+        ...(info.authextra === undefined ? {} : { authextra: info.authextra }),
         agent: ROUTER_AGENT,
         roles: ROUTER_ROLES,
       },
     ]);
   }
 
-  private goodbye(session: Session): void {
-    session.realm.leave(session);
+  /** Puts a request in the session's line; bad options are answered at once (nothing was done). */
+  private submitToGate(gate: AuthorizationGate<WampMessage>, session: Session, message: WampMessage): void {
+    let request: AuthorizeRequest | undefined;
+    try {
+      request = wireAuth.authorizeRequest(session, message);
+    } catch (error) {
+      if (!(error instanceof RouterError)) throw error;
+      return this.refuse(message, error);
+    }
+    gate.submit(message, request);
+  }
+
+  private gateHandlers(): GateHandlers<WampMessage> {
+    return {
+      perform: (message) => {
+        const state = this.state;
+        if (state.phase === 'established') this.guarded(message[0], () => this.perform(state.session, message));
+      },
+      refuse: (message, error) => this.guarded(message[0], () => this.refuse(message, error)),
+      overflow: () => {
+        this.logger.warn('too many requests awaiting authorization', { limit: MAX_WAITING_AUTHORIZATIONS, remote: this.transport.remoteAddress });
+        this.abort(ErrorUri.authorizationFailed, `more than ${MAX_WAITING_AUTHORIZATIONS} requests await authorization`, false);
+      },
+    };
+  }
+
+  /** A request the router will not carry out: ERROR, or for an unacknowledged PUBLISH only a debug log. */
+  private refuse(message: WampMessage, error: RouterError): void {
+    const type = message[0];
+    if (type === MessageCode.PUBLISH && !wire.wantsAcknowledge(message[2] as Dict)) {
+      this.logger.debug('unacknowledged publish refused', { topic: message[3], uri: error.uri, message: error.message });
+      return;
+    }
+    this.sendError(type, message[1] as number, error);
+  }
+
+  private goodbye(): void {
+    this.release(this.state);
     this.send([MessageCode.GOODBYE, {}, ErrorUri.goodbyeAndOut]);
     this.state = { phase: 'awaiting-hello' };
   }
@@ -300,20 +470,53 @@ export class WampConnection implements SessionPeer {
 
   /** Ends the session with ABORT and closes the transport. */
   private abort(reason: string, message: string, protocolError = reason === ErrorUri.protocolViolation): void {
-    const state = this.state;
-    if (state.phase === 'closed') return;
+    if (this.state.phase === 'closed') return;
     this.logger.info('aborting WAMP session', { reason, message, remote: this.transport.remoteAddress });
     this.send([MessageCode.ABORT, { message }, reason]);
-    if (state.phase === 'established') state.session.realm.leave(state.session);
     this.closeTransport(protocolError);
   }
 
   private closeTransport(protocolError: boolean): void {
     const state = this.state;
-    if (state.phase === 'closing') clearTimeout(state.timer);
-    if (state.phase === 'established') state.session.realm.leave(state.session);
     this.state = { phase: 'closed' };
+    this.release(state);
     this.transport.close(protocolError);
+  }
+
+  /**
+   * Lets go of what a phase holds: the session (it leaves the realm; requests still awaiting authorization
+   * are dropped) or a timer. Callers move `state` on first or right after, so late callbacks see they are stale.
+   */
+  private release(state: ConnectionState): void {
+    switch (state.phase) {
+      case 'established':
+        state.gate?.close();
+        state.session.realm.leave(state.session);
+        return;
+      case 'authenticating':
+        clearTimeout(state.handshake.timer);
+        return;
+      case 'closing':
+        clearTimeout(state.timer);
+        return;
+    }
+  }
+
+  /**
+   * Runs `work` from an asynchronous continuation (a hook that settled): an unexpected exception aborts this
+   * session instead of escaping as an unhandled rejection.
+   */
+  private guarded(type: number, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.failedUnexpectedly(error, type);
+    }
+  }
+
+  private failedUnexpectedly(error: unknown, type: number): void {
+    this.logger.error('unexpected error while handling a WAMP message', { error: String(error), type });
+    this.abort(ErrorUri.protocolViolation, 'the router failed to handle this message');
   }
 }
 
