@@ -4,7 +4,10 @@ import { FoxWampModule } from '@fox-wamp/nestjs';
 import type { ServerConfig } from './config/server-config.js';
 import { HealthController } from './health.controller.js';
 
-/** The standalone server: FoxWampModule attached to this app's HTTP server, plus /health. */
+/**
+ * The standalone server: FoxWampModule attached to this app's HTTP server (WAMP over WebSocket at the WAMP path,
+ * and RawSocket on the same port), plus /health; optionally RawSocket on a port of its own.
+ */
 @Module({})
 export class AppModule {
   static forConfig(config: ServerConfig, store: StoreProvider): DynamicModule {
@@ -25,6 +28,12 @@ export class AppModule {
             maxMessageSize: config.maxMessageSize,
             pingIntervalMs: config.pingInterval,
           },
+          rawsocket: [
+            { maxMessageSize: config.maxMessageSize },
+            ...(config.rawsocketPort === undefined
+              ? []
+              : [{ port: config.rawsocketPort, host: config.host, maxMessageSize: config.maxMessageSize }]),
+          ],
         }),
       ],
       controllers: [HealthController],

@@ -33,18 +33,25 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   });
 }
 
-function describeListenError(error: NodeJS.ErrnoException, config: ServerConfig): string {
+/** A failed `listen` as one line; `flag` is the option that chose the port. */
+function describeListenError(error: NodeJS.ErrnoException, host: string, port: number, flag: string): string {
+  const what = flag === '--port' ? 'port' : 'rawsocket port';
   switch (error.code) {
     case 'EADDRINUSE':
-      return `port ${config.port} on ${config.host} is already in use (choose another with --port, or 0 for any free port)`;
+      return `${what} ${port} on ${host} is already in use (choose another with ${flag}, or 0 for any free port)`;
     case 'EACCES':
-      return `no permission to listen on ${config.host}:${config.port}`;
+      return `no permission to listen on ${host}:${port}`;
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return `cannot listen on host ${config.host}: no such local address`;
+      return `cannot listen on host ${host}: no such local address`;
     default:
-      return `cannot listen on ${config.host}:${config.port}: ${error.message}`;
+      return `cannot listen on ${host}:${port}: ${error.message}`;
   }
+}
+
+/** Whether `error` is a failed `listen` (as opposed to a bug), which gets a one-line description. */
+function isListenError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && (error as NodeJS.ErrnoException).syscall === 'listen';
 }
 
 async function main(): Promise<void> {
@@ -71,7 +78,14 @@ async function main(): Promise<void> {
   // useProcessExit: after the graceful close, exit with 0 instead of Nest's default of re-raising the signal
   // (which ends the process "killed by SIGTERM", a failure to supervisors and scripts).
   app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
-  await app.init();
+  // init opens the RawSocket port of its own, if any (FoxWampModule listens at bootstrap).
+  try {
+    await app.init();
+  } catch (error) {
+    if (!isListenError(error) || config.rawsocketPort === undefined) throw error;
+    await app.close().catch(() => {});
+    fail(describeListenError(error, config.host, config.rawsocketPort, '--rawsocket-port'), 1);
+  }
 
   // Listening ourselves (not app.listen) keeps a taken port to our one line instead of Nest's error log.
   let address: AddressInfo;
@@ -79,11 +93,13 @@ async function main(): Promise<void> {
     address = await listen(app.getHttpServer() as Server, config.port, config.host);
   } catch (error) {
     await app.close().catch(() => {});
-    fail(describeListenError(error as NodeJS.ErrnoException, config), 1);
+    fail(describeListenError(error as NodeJS.ErrnoException, config.host, config.port, '--port'), 1);
   }
   const logger = new Logger('FoxWamp');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.log(`listening http http://${host}:${address.port}/health`);
+  logger.log(`listening rawsocket tcp://${host}:${address.port} (shared with http)`);
+  // Last of the listening lines: tests and scripts take it to mean "ready".
   logger.log(`listening wamp ws://${host}:${address.port}${config.wampPath}`);
   const router = app.get(RouterService).router;
   logger.log(`realms: ${[...router.realms()].map((realm) => realm.name).join(', ')}${config.autoRealms ? ' (auto-realms on)' : ''}`);

@@ -6,12 +6,14 @@ import { isValidUri } from '@fox-wamp/core';
 import { ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type ServerConfig } from './server-config.js';
 
 type Key = keyof ServerConfig;
-type Kind = 'string' | 'port' | 'positive' | 'boolean' | 'strings';
+/** `optionalPort`: a port that may be left unset (the listener is then off). */
+type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'strings';
 
 /** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
 const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
   host: { kind: 'string', flag: '--host <host>', help: 'interface for every listener' },
-  port: { kind: 'port', flag: '--port <port>', help: 'HTTP port: WAMP over WebSocket, /health (0 = any free port)' },
+  port: { kind: 'port', flag: '--port <port>', help: 'HTTP port: WAMP over WebSocket and RawSocket, /health (0 = any free port)' },
+  rawsocketPort: { kind: 'optionalPort', flag: '--rawsocket-port <port>', help: 'a TCP port of its own for WAMP RawSocket (0 = any free port)' },
   wampPath: { kind: 'string', flag: '--wamp-path <path>', help: 'WebSocket path for WAMP' },
   realm: { kind: 'string', flag: '--realm <name>', help: 'default realm' },
   realms: { kind: 'strings', help: 'further realms (config file)' },
@@ -125,6 +127,7 @@ function convert(key: Key, raw: string, where: string): unknown {
     case 'strings':
       return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
     case 'port':
+    case 'optionalPort':
     case 'positive': {
       const value = Number(raw);
       if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${where}: expected a whole number, got "${raw}"`);
@@ -141,6 +144,7 @@ function validate(config: ServerConfig): ServerConfig {
       setting.kind === 'string' ? typeof value === 'string' && value.length > 0
       : setting.kind === 'boolean' ? typeof value === 'boolean'
       : setting.kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
+      : setting.kind === 'optionalPort' && value === undefined ? true
       : typeof value === 'number' && Number.isInteger(value) && value >= 0;
     if (!ok) throw new ConfigError(`setting ${key} has an invalid value ${JSON.stringify(value)}`);
     if (setting.choices && !setting.choices.includes(value as string)) {
@@ -148,6 +152,12 @@ function validate(config: ServerConfig): ServerConfig {
     }
   }
   if (config.port > 65535) throw new ConfigError(`port ${config.port} is out of range (0-65535)`);
+  if (config.rawsocketPort !== undefined) {
+    if (config.rawsocketPort > 65535) throw new ConfigError(`rawsocket port ${config.rawsocketPort} is out of range (0-65535)`);
+    if (config.rawsocketPort === config.port && config.port !== 0) {
+      throw new ConfigError(`rawsocket port ${config.rawsocketPort} is the HTTP port, which serves RawSocket already; choose another or leave it out`);
+    }
+  }
   if (!config.wampPath.startsWith('/')) throw new ConfigError(`wamp path must start with "/": "${config.wampPath}"`);
   for (const realm of [config.realm, ...config.realms]) {
     if (!isValidUri(realm, 'concrete')) throw new ConfigError(`invalid realm name "${realm}"`);

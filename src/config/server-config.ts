@@ -8,6 +8,8 @@ export interface ServerConfig {
   readonly host: string;
   readonly port: number;
   readonly wampPath: string;
+  /** A TCP port of its own for WAMP RawSocket (which always shares `port` too); undefined: none. */
+  readonly rawsocketPort: number | undefined;
   readonly realm: string;
   /** Further realms that exist from the start (config file only). */
   readonly realms: readonly string[];
@@ -31,6 +33,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   host: '127.0.0.1',
   port: 8080,
   wampPath: '/ws',
+  rawsocketPort: undefined,
   realm: 'realm1',
   realms: [],
   autoRealms: false,

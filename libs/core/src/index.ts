@@ -1,5 +1,18 @@
 // Public API of @fox-wamp/core.
 export { Router, type RouterOptions } from './router/router.js';
+export {
+  RouterAuth,
+  AUTH_METHODS,
+  DEFAULT_AUTH_TIMEOUT_MS,
+  MAX_WAITING_AUTHORIZATIONS,
+  type AuthOptions,
+} from './auth/router-auth.js';
+export type { AuthRequest, AuthenticateHook, ConnectionInfo, Identity } from './auth/authenticate-hook.js';
+export type { AuthHello, AuthResponse, AuthStep, Authenticator } from './auth/authenticator.js';
+export type { AuthorizeAction, AuthorizeHook, AuthorizeRequest } from './auth/authorize-hook.js';
+export { AnonymousAuthenticator } from './auth/anonymous-authenticator.js';
+export { TicketAuthenticator } from './auth/ticket-authenticator.js';
+export { AuthorizationGate, type GateHandlers, type GateOptions } from './auth/authorization-gate.js';
 export { Realm, type RealmOptions, type SessionListener } from './router/realm.js';
 export { Session, type SessionInfo, type SessionPeer, type SessionProtocol } from './router/session.js';
 export { Broker } from './router/broker.js';
@@ -65,6 +78,13 @@ export {
   WAMP_WEBSOCKET_DEFAULTS,
   type WampWebSocketOptions,
 } from './transport/websocket-wamp-listener.js';
+export {
+  WampRawSocketAcceptor,
+  WAMP_RAWSOCKET_DEFAULTS,
+  type WampRawSocketOptions,
+} from './transport/rawsocket/rawsocket-acceptor.js';
+export { WampRawSocketListener, type WampRawSocketListenOptions } from './transport/rawsocket/rawsocket-listener.js';
+export { shareHttpPortWithRawSocket } from './transport/rawsocket/http-port-sniffer.js';
 
 export {
   DEFAULT_HISTORY_RETENTION,

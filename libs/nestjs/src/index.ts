@@ -6,10 +6,15 @@ export {
   ASYNC_OPTIONS_TYPE as FOX_WAMP_ASYNC_OPTIONS_TYPE,
 } from './fox-wamp.module-definition.js';
 export { WAMP_CONTEXT_TYPE, FOX_WAMP_STORE, getRealmToken } from './fox-wamp.constants.js';
-export type { FoxWampModuleOptions, WampListenerOptions, WampTlsOptions } from './interfaces/fox-wamp-options.interface.js';
+export type {
+  FoxWampModuleOptions,
+  RawSocketListenerOptions,
+  WampListenerOptions,
+  WampTlsOptions,
+} from './interfaces/fox-wamp-options.interface.js';
 export type { WampProcedureOptions, WampSubscribeOptions } from './interfaces/wamp-handler-options.interface.js';
 
-export { RouterService, type WampListenerInfo } from './services/router.service.js';
+export { RouterService, type RawSocketListenerInfo, type WampListenerInfo } from './services/router.service.js';
 export { RealmService } from './services/realm.service.js';
 export { nestRouterLogger } from './nest-router-logger.js';
 
@@ -34,4 +39,11 @@ export {
   type RouterLogger,
   type RetainedEntry,
   type StoreProvider,
+  type AuthOptions,
+  type AuthenticateHook,
+  type AuthRequest,
+  type Identity,
+  type AuthorizeHook,
+  type AuthorizeRequest,
+  type AuthorizeAction,
 } from '@fox-wamp/core';

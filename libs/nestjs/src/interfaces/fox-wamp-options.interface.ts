@@ -1,4 +1,4 @@
-import type { RouterLogger, UriCheck, StoreProvider, HistoryRetention } from '@fox-wamp/core';
+import type { AuthOptions, RouterLogger, UriCheck, StoreProvider, HistoryRetention } from '@fox-wamp/core';
 
 /** Key and certificate (PEM) for a listener with a port of its own: it then speaks `wss://`. */
 export interface WampTlsOptions {
@@ -27,6 +27,24 @@ export interface WampListenerOptions {
   readonly pingIntervalMs?: number;
 }
 
+/** WAMP over RawSocket (plain TCP; JSON, MessagePack and CBOR). */
+export interface RawSocketListenerOptions {
+  /**
+   * Own TCP port for RawSocket. Absent: share Nest's plain HTTP server port; each connection's first octet
+   * decides (0x7F is RawSocket, anything else HTTP). `0` picks a free port.
+   */
+  readonly port?: number;
+  /** Interface for an own port (default `127.0.0.1`). */
+  readonly host?: string;
+  /**
+   * Largest accepted message in bytes (default 16 MiB). The handshake announces (and we enforce) the largest
+   * power of two not above it, at most 16 MiB; it must be at least 512.
+   */
+  readonly maxMessageSize?: number;
+  /** RawSocket PING interval in ms (default 0: off, since autobahn-python's client cannot answer PINGs). */
+  readonly pingIntervalMs?: number;
+}
+
 export interface FoxWampModuleOptions {
   /** Realms that exist from the start (default `['realm1']`). Each can be injected with `@InjectRealm(name)`. */
   readonly realms?: readonly string[];
@@ -50,10 +68,21 @@ export interface FoxWampModuleOptions {
    * none (in-process use only). Default: one at `/ws` of Nest's HTTP server.
    */
   readonly wamp?: WampListenerOptions | readonly WampListenerOptions[] | false;
+  /**
+   * WAMP-over-RawSocket listener(s): on a port of their own, or sharing Nest's HTTP port. Default: none.
+   */
+  readonly rawsocket?: RawSocketListenerOptions | readonly RawSocketListenerOptions[] | false;
   /** How long shutdown waits for in-flight calls to finish before it says GOODBYE (ms, default 10 000). */
   readonly drainTimeoutMs?: number;
   /** How long shutdown waits for clients to answer GOODBYE before closing their connections (ms, default 2000). */
   readonly shutdownTimeoutMs?: number;
   /** Engine logger; default: Nest's `Logger` with context `FoxWamp`. */
   readonly logger?: RouterLogger;
+  /**
+   * Authentication and authorization of remote clients: `authenticate` (ticket, or deciding on anonymous
+   * clients), `methods` offered, `authorize` (each publish, subscribe, register, call), `timeoutMs`.
+   * Absent: anonymous clients only, everything allowed. In-process sessions (`RealmService`, decorated
+   * handlers) are trusted and never asked about.
+   */
+  readonly auth?: AuthOptions;
 }

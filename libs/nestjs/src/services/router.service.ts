@@ -16,8 +16,9 @@ import {
   DEFAULT_REALM,
 } from '../fox-wamp.constants.js';
 import { FOX_WAMP_OPTIONS } from '../fox-wamp.module-definition.js';
-import type { FoxWampModuleOptions, WampListenerOptions } from '../interfaces/fox-wamp-options.interface.js';
+import type { FoxWampModuleOptions, RawSocketListenerOptions, WampListenerOptions } from '../interfaces/fox-wamp-options.interface.js';
 import { countInFlightCalls, waitUntil } from '../lifecycle/in-flight-calls.js';
+import { RawSocketEndpoint } from '../listeners/rawsocket-endpoint.js';
 import { WampEndpoint } from '../listeners/wamp-endpoint.js';
 import { nestRouterLogger } from '../nest-router-logger.js';
 
@@ -27,6 +28,15 @@ export interface WampListenerInfo {
   readonly url: string | undefined;
   readonly path: string;
   /** Whether it has a port of its own (otherwise it shares Nest's HTTP server). */
+  readonly ownPort: boolean;
+  readonly connectionCount: number;
+}
+
+/** A RawSocket listener as the application may inspect it. */
+export interface RawSocketListenerInfo {
+  /** `tcp://host:port`; undefined until the port listens (Nest's: after `app.listen`). */
+  readonly url: string | undefined;
+  /** Whether it has a port of its own (otherwise it shares Nest's HTTP port). */
   readonly ownPort: boolean;
   readonly connectionCount: number;
 }
@@ -48,6 +58,7 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
   readonly logger: RouterLogger;
   readonly defaultRealmName: string;
   private endpoints: WampEndpoint[] = [];
+  private rawSocketEndpoints: RawSocketEndpoint[] = [];
   private draining = false;
 
   constructor(
@@ -62,6 +73,7 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
       realmOptions: { uriCheck: options.uriCheck ?? 'loose', history: options.history, maxRetainedSize: options.maxRetainedSize },
       store: typeof options.store === 'string' ? openStore(options.store) : options.store,
       logger: this.logger,
+      auth: options.auth,
     });
     this.defaultRealmName = defaultRealm;
   }
@@ -100,6 +112,14 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
     }));
   }
 
+  get rawSocketListeners(): readonly RawSocketListenerInfo[] {
+    return this.rawSocketEndpoints.map((endpoint) => ({
+      url: endpoint.url,
+      ownPort: endpoint.isOwnServer,
+      connectionCount: endpoint.connectionCount,
+    }));
+  }
+
   /** The HTTP server the first WAMP listener is attached to (Nest's own, or one of its own port). */
   get wampServer(): Server | undefined {
     return this.endpoints[0]?.server;
@@ -124,12 +144,17 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
       this.endpoints.push(endpoint);
       if (endpoint.isOwnServer) this.logger.info(`listening wamp ${endpoint.url}`);
     }
+    for (const options of rawSocketListenerOptions(this.options.rawsocket)) {
+      const endpoint = await RawSocketEndpoint.open(this.router, options, () => this.sharedServer(), settings);
+      this.rawSocketEndpoints.push(endpoint);
+      if (endpoint.isOwnServer) this.logger.info(`listening rawsocket ${endpoint.url}`);
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    for (const endpoint of this.endpoints) endpoint.stopAccepting();
+    for (const endpoint of [...this.endpoints, ...this.rawSocketEndpoints]) endpoint.stopAccepting();
     const timeoutMs = this.options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     if (!(await waitUntil(() => countInFlightCalls(this.router) === 0, timeoutMs))) {
       this.logger.warn(`shutdown: ${countInFlightCalls(this.router)} call(s) still in flight after ${timeoutMs} ms; closing anyway`);
@@ -138,15 +163,16 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
 
   async beforeApplicationShutdown(): Promise<void> {
     this.router.closeAll(ErrorUri.systemShutdown, 'the router is shutting down');
-    const open = () => this.endpoints.reduce((sum, endpoint) => sum + endpoint.connectionCount, 0);
+    const open = () => [...this.endpoints, ...this.rawSocketEndpoints].reduce((sum, endpoint) => sum + endpoint.connectionCount, 0);
     await waitUntil(() => open() === 0, this.options.shutdownTimeoutMs ?? DEFAULT_GOODBYE_TIMEOUT_MS);
     // Whoever has not answered GOODBYE by now is cut off, so Nest's HTTP server can close.
-    for (const endpoint of this.endpoints) endpoint.closeConnections();
+    for (const endpoint of [...this.endpoints, ...this.rawSocketEndpoints]) endpoint.closeConnections();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const endpoints = this.endpoints;
+    const endpoints = [...this.endpoints, ...this.rawSocketEndpoints];
     this.endpoints = [];
+    this.rawSocketEndpoints = [];
     await Promise.all(endpoints.map((endpoint) => endpoint.closeServer()));
     await this.router.close();
   }
@@ -166,4 +192,9 @@ function listenerOptions(wamp: FoxWampModuleOptions['wamp']): readonly WampListe
   if (wamp === false) return [];
   if (wamp === undefined) return [{}];
   return Array.isArray(wamp) ? wamp : [wamp as WampListenerOptions];
+}
+
+function rawSocketListenerOptions(rawsocket: FoxWampModuleOptions['rawsocket']): readonly RawSocketListenerOptions[] {
+  if (rawsocket === undefined || rawsocket === false) return [];
+  return Array.isArray(rawsocket) ? rawsocket : [rawsocket as RawSocketListenerOptions];
 }
