@@ -7,6 +7,7 @@ import { serializerForSubprotocol } from '../wamp/serializers/index.js';
 import { WampConnection } from '../wamp/wamp-connection.js';
 import type { WampTransport } from '../wamp/wamp-transport.js';
 import { HttpUpgradeRouter, rejectUpgrade } from './http-upgrade-router.js';
+import { WriteCorker } from './write-corker.js';
 
 export interface WampWebSocketOptions {
   /** Path on the HTTP server, e.g. `/ws`. */
@@ -93,6 +94,7 @@ export class WampWebSocketListener {
     const settings = this.settings;
     const remoteAddress = request.socket.remoteAddress;
     request.socket.setNoDelay(true);
+    const corker = new WriteCorker(request.socket);
     const transport: WampTransport = {
       serializer,
       kind: 'websocket',
@@ -104,6 +106,7 @@ export class WampWebSocketListener {
           ws.terminate();
           return;
         }
+        corker.hold();
         ws.send(frame, { binary: serializer.binary });
       },
       close: (protocolError) => {
@@ -147,3 +150,4 @@ function pickSubprotocol(offered: Set<string>): string | undefined {
   for (const protocol of offered) if (serializerForSubprotocol(protocol) !== undefined) return protocol;
   return undefined;
 }
+

@@ -5,6 +5,7 @@ import type { WampSerializer } from '../../wamp/serializer.js';
 import { WampConnection } from '../../wamp/wamp-connection.js';
 import type { WampTransport } from '../../wamp/wamp-transport.js';
 import { FRAME_HEADER_LENGTH, FrameType, RawSocketFrameDecoder, RawSocketProtocolError, type FrameSink, writeFrameHeader } from './rawsocket-framing.js';
+import { WriteCorker } from '../write-corker.js';
 
 /** What one RawSocket connection needs to know once its handshake has succeeded. */
 export interface RawSocketTransportSettings {
@@ -35,6 +36,8 @@ export class RawSocketTransport implements WampTransport, FrameSink {
   private pingCount = 0;
   /** Cuts off a peer that does not close its side after our `close`. */
   private closeTimer: NodeJS.Timeout | undefined;
+  /** Frames sent within one event-loop turn leave in one write. */
+  private readonly corker: WriteCorker;
 
   constructor(
     private readonly socket: Socket,
@@ -45,6 +48,7 @@ export class RawSocketTransport implements WampTransport, FrameSink {
   ) {
     this.serializer = settings.serializer;
     this.remoteAddress = socket.remoteAddress;
+    this.corker = new WriteCorker(socket);
     this.decoder = new RawSocketFrameDecoder(settings.ownMaxMessage, this);
     this.connection = new WampConnection(router, this, { goodbyeTimeoutMs: settings.goodbyeTimeoutMs }, logger);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -153,6 +157,7 @@ export class RawSocketTransport implements WampTransport, FrameSink {
     writeFrameHeader(frame, type, length);
     if (typeof payload === 'string') frame.write(payload, FRAME_HEADER_LENGTH, 'utf8');
     else payload.copy(frame, FRAME_HEADER_LENGTH);
+    this.corker.hold();
     this.socket.write(frame);
   }
 }
