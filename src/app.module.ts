@@ -15,7 +15,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         FoxWampModule.forRoot({
-          realms: [config.realm, ...config.realms],
+          realms: [config.realm, ...config.realms, ...Object.keys(config.perRealm)],
+          perRealm: config.perRealm,
           defaultRealm: config.realm,
           autoRealms: config.autoRealms,
           uriCheck: config.uriCheck,

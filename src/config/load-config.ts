@@ -7,7 +7,7 @@ import { ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type ServerConfig } from './se
 
 type Key = keyof ServerConfig;
 /** `optionalPort`: a port that may be left unset (the listener is then off). */
-type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'strings';
+type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'strings' | 'perRealm';
 
 /** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
 const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
@@ -17,6 +17,7 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   wampPath: { kind: 'string', flag: '--wamp-path <path>', help: 'WebSocket path for WAMP' },
   realm: { kind: 'string', flag: '--realm <name>', help: 'default realm' },
   realms: { kind: 'strings', help: 'further realms (config file)' },
+  perRealm: { kind: 'perRealm', help: 'settings of particular realms (config file), e.g. {"iot": {"uriCheck": "strict"}}' },
   autoRealms: { kind: 'boolean', flag: '--auto-realms', help: 'create a realm when a client asks for an unknown one' },
   uriCheck: { kind: 'string', flag: '--uri-check <mode>', help: 'URI checks', choices: ['loose', 'strict'] },
   maxMessageSize: { kind: 'positive', flag: '--max-message-size <bytes>', help: 'largest accepted WAMP message' },
@@ -126,6 +127,12 @@ function convert(key: Key, raw: string, where: string): unknown {
       throw new ConfigError(`${where}: expected true or false, got "${raw}"`);
     case 'strings':
       return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+    case 'perRealm':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new ConfigError(`${where}: expected a JSON object of realm settings`);
+      }
     case 'port':
     case 'optionalPort':
     case 'positive': {
@@ -144,6 +151,7 @@ function validate(config: ServerConfig): ServerConfig {
       setting.kind === 'string' ? typeof value === 'string' && value.length > 0
       : setting.kind === 'boolean' ? typeof value === 'boolean'
       : setting.kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
+      : setting.kind === 'perRealm' ? isPerRealm(value)
       : setting.kind === 'optionalPort' && value === undefined ? true
       : typeof value === 'number' && Number.isInteger(value) && value >= 0;
     if (!ok) throw new ConfigError(`setting ${key} has an invalid value ${JSON.stringify(value)}`);
@@ -159,7 +167,7 @@ function validate(config: ServerConfig): ServerConfig {
     }
   }
   if (!config.wampPath.startsWith('/')) throw new ConfigError(`wamp path must start with "/": "${config.wampPath}"`);
-  for (const realm of [config.realm, ...config.realms]) {
+  for (const realm of [config.realm, ...config.realms, ...Object.keys(config.perRealm)]) {
     if (!isValidUri(realm, 'concrete')) throw new ConfigError(`invalid realm name "${realm}"`);
   }
   if (config.maxMessageSize < 1024) throw new ConfigError(`max message size must be at least 1024 bytes`);
@@ -167,4 +175,15 @@ function validate(config: ServerConfig): ServerConfig {
     throw new ConfigError(`store must be memory or sqlite:<path>; got "${config.store}"`);
   }
   return config;
+}
+
+/** `perRealm`: realm name → `{ uriCheck?: 'loose' | 'strict' }`; nothing else is per realm yet. */
+function isPerRealm(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.values(value).every(
+    (settings) =>
+      typeof settings === 'object' &&
+      settings !== null &&
+      Object.entries(settings).every(([key, item]) => key === 'uriCheck' && (item === 'loose' || item === 'strict')),
+  );
 }

@@ -13,6 +13,8 @@ export interface ServerConfig {
   readonly realm: string;
   /** Further realms that exist from the start (config file only). */
   readonly realms: readonly string[];
+  /** Settings of particular realms (config file only): `{ "iot": { "uriCheck": "strict" } }`. */
+  readonly perRealm: Readonly<Record<string, { readonly uriCheck?: UriCheck }>>;
   readonly autoRealms: boolean;
   readonly uriCheck: UriCheck;
   readonly maxMessageSize: number;
@@ -36,6 +38,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   rawsocketPort: undefined,
   realm: 'realm1',
   realms: [],
+  perRealm: {},
   autoRealms: false,
   uriCheck: 'loose',
   maxMessageSize: 16 * 1024 * 1024,

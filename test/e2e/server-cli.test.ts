@@ -216,6 +216,40 @@ describe('realms', () => {
     expect(await events.waitFor(1)).toEqual(['hello']);
   });
 
+  it('perRealm in the config file makes one realm strict about URIs while the others stay loose', async () => {
+    const dir = mkdtempSync(joinPath(tmpdir(), 'fox-wamp-realms-'));
+    try {
+      const file = joinPath(dir, 'realms.json');
+      writeFileSync(file, JSON.stringify({ perRealm: { 'strict.realm': { uriCheck: 'strict' } } }));
+      const running = await server(['--config', file]);
+
+      const strict = await joinRealm(running.wampUrl, 'strict.realm');
+      const loose = await joinRealm(running.wampUrl, 'realm1');
+      const refused = await strict.session.publish('com.MyApp.x', [], {}, { acknowledge: true }).then(
+        () => undefined,
+        (error: { error: string }) => error.error,
+      );
+      expect(refused).toBe('wamp.error.invalid_uri');
+      await strict.session.publish('com.my_app.x', [], {}, { acknowledge: true });
+      await loose.session.publish('com.MyApp.x', [], {}, { acknowledge: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a perRealm entry with an unknown setting is a one-line configuration error', async () => {
+    const dir = mkdtempSync(joinPath(tmpdir(), 'fox-wamp-realms-'));
+    try {
+      const file = joinPath(dir, 'realms.json');
+      writeFileSync(file, JSON.stringify({ perRealm: { iot: { uriCheck: 'sloppy' } } }));
+      const result = await runToExit(['--port', '0', '--config', file]);
+      expect(result.code).toBe(2);
+      expect(expectOneLineError(result.stderr)).toContain('perRealm');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('without --auto-realms an unknown realm is refused', async () => {
     const running = await server();
 

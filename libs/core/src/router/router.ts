@@ -12,6 +12,8 @@ export interface RouterOptions {
   readonly autoRealms?: boolean;
   /** Options for every realm. */
   readonly realmOptions?: RealmOptions;
+  /** Options of particular realms, over `realmOptions` (e.g. `{ sensors: { uriCheck: 'strict' } }`). */
+  readonly perRealm?: Readonly<Record<string, RealmOptions>>;
   /** Where retained state and history live (default: memory). The router closes it on `close()`. */
   readonly store?: StoreProvider;
   readonly logger?: RouterLogger;
@@ -27,6 +29,7 @@ export class Router {
   readonly auth: RouterAuth;
   private readonly realmsByName = new Map<string, Realm>();
   private readonly realmOptions: RealmOptions;
+  private readonly perRealm: Readonly<Record<string, RealmOptions>>;
 
   constructor(options: RouterOptions = {}) {
     this.logger = options.logger ?? SILENT_LOGGER;
@@ -34,12 +37,13 @@ export class Router {
     this.auth = new RouterAuth(options.auth);
     this.autoRealms = options.autoRealms ?? false;
     this.realmOptions = options.realmOptions ?? {};
+    this.perRealm = options.perRealm ?? {};
     this.store = options.store ?? new MemoryStoreProvider();
     for (const name of options.realms ?? []) this.addRealm(name);
   }
 
   /** Creates a realm (or returns the existing one). Throws on a name that is not a valid URI. */
-  addRealm(name: string, options: RealmOptions = this.realmOptions): Realm {
+  addRealm(name: string, options: RealmOptions = { ...this.realmOptions, ...this.perRealm[name] }): Realm {
     const existing = this.realmsByName.get(name);
     if (existing !== undefined) return existing;
     if (!isValidUri(name, 'concrete')) throw new Error(`invalid realm name ${JSON.stringify(name)}`);

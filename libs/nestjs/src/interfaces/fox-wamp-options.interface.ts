@@ -54,6 +54,8 @@ export interface FoxWampModuleOptions {
   readonly autoRealms?: boolean;
   /** URI checks: `loose` (default) or `strict`. */
   readonly uriCheck?: UriCheck;
+  /** Settings of particular realms over the ones above, e.g. `{ iot: { uriCheck: 'strict' } }`. */
+  readonly perRealm?: Readonly<Record<string, { readonly uriCheck?: UriCheck; readonly maxRetainedSize?: number; readonly history?: HistoryRetention }>>;
   /**
    * Where retained state and event history live: `'memory'` (default), `'sqlite:<path>'` (durable), or a
    * `StoreProvider`. The module opens it at startup and closes it at shutdown.

@@ -71,6 +71,7 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
       realms: [defaultRealm, ...(options.realms ?? [])],
       autoRealms: options.autoRealms ?? false,
       realmOptions: { uriCheck: options.uriCheck ?? 'loose', history: options.history, maxRetainedSize: options.maxRetainedSize },
+      perRealm: options.perRealm,
       store: typeof options.store === 'string' ? openStore(options.store) : options.store,
       logger: this.logger,
       auth: options.auth,
