@@ -84,4 +84,22 @@ describe('demo app', () => {
     )) as AutobahnResult[];
     expect(results.map((result) => [result.args, result.kwargs])).toEqual(Array.from({ length: 25 }, (_, n) => [[n, 'x'], { n }]));
   });
+
+  it('runs demo.report.run one caller at a time under the resource lock, whoever calls', async () => {
+    const [watcher, first, second] = [await connect(), await connect(), await connect()];
+    const holders = new Inbox<string>();
+    await watcher.session.subscribe('demo.report.lock', (_args, kwargs) => holders.push((kwargs as { report?: string }).report ?? 'free'));
+    const results = await Promise.all([
+      first.session.call('demo.report.run', ['alpha']),
+      second.session.call('demo.report.run', ['beta']),
+    ]);
+    expect(results).toEqual([
+      { report: 'alpha', lines: 5 },
+      { report: 'beta', lines: 4 },
+    ]);
+    // Every take of the lock is followed by its release before the next take: the two never overlapped.
+    const [firstHolder, , secondHolder] = await holders.waitFor(4);
+    expect(await holders.waitFor(4)).toEqual([firstHolder, 'free', secondHolder, 'free']);
+    expect([firstHolder, secondHolder].sort()).toEqual(['alpha', 'beta']);
+  });
 });

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Inbox, connectAutobahn, withTimeout, type AutobahnClient } from '../support/autobahn-client.js';
+import { Inbox, connectAutobahn, rejectionOf, withTimeout, type AutobahnClient } from '../support/autobahn-client.js';
 import { RawWampClient, WampCode } from '../support/raw-wamp-client.js';
 import { REPO_ROOT, SERVER_ENTRY, startServer, type RunningServer } from '../support/server-process.js';
 
@@ -225,11 +225,7 @@ describe('realms', () => {
 
       const strict = await joinRealm(running.wampUrl, 'strict.realm');
       const loose = await joinRealm(running.wampUrl, 'realm1');
-      const refused = await strict.session.publish('com.MyApp.x', [], {}, { acknowledge: true }).then(
-        () => undefined,
-        (error: { error: string }) => error.error,
-      );
-      expect(refused).toBe('wamp.error.invalid_uri');
+      expect((await rejectionOf(strict.session.publish('com.MyApp.x', [], {}, { acknowledge: true }))).error).toBe('wamp.error.invalid_uri');
       await strict.session.publish('com.my_app.x', [], {}, { acknowledge: true });
       await loose.session.publish('com.MyApp.x', [], {}, { acknowledge: true });
     } finally {
