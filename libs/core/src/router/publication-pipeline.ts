@@ -1,5 +1,5 @@
-import { serialize } from 'node:v8';
 import type { HistoryEvent, HistoryRetention, RealmStore, RetainedEntry, RetainedWrite, WriteCondition } from '../retained/realm-store.js';
+import { payloadSize } from '../retained/payload-size.js';
 import { valueOf as valueOfPayload } from '../retained/retained-value.js';
 import { writeConditionHolds } from '../retained/write-condition.js';
 import type { Broker } from './broker.js';
@@ -267,19 +267,13 @@ export class PublicationPipeline {
   }
 
   private checkRetainedSize(topic: string, payload: Payload): void {
-    let size: number;
-    try {
-      size = serialize(payload).length;
-    } catch {
-      throw new RouterError(ErrorUri.invalidArgument, `the retained value for ${topic} cannot be stored`);
-    }
-    if (size > this.settings.maxRetainedSize) {
-      throw new RouterError(
-        ErrorUri.invalidArgument,
-        `the retained value for ${topic} is ${size} bytes, over the limit of ${this.settings.maxRetainedSize}`,
-      );
+    const limit = this.settings.maxRetainedSize;
+    const size = payloadSize(payload, limit);
+    if (size > limit) {
+      throw new RouterError(ErrorUri.invalidArgument, `the retained value for ${topic} is over the limit of ${limit} bytes`);
     }
   }
+
 
   private takeEventId(): number {
     if (this.nextEventId > this.reservedUpTo) this.switchBlock();
