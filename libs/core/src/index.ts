@@ -73,6 +73,7 @@ export { WampConnection, type WampConnectionOptions } from './wamp/wamp-connecti
 export type { WampTransport } from './wamp/wamp-transport.js';
 
 export { HttpUpgradeRouter, rejectUpgrade, type UpgradeHandler } from './transport/http-upgrade-router.js';
+export { WriteCorker } from './transport/write-corker.js';
 export {
   WampWebSocketListener,
   WAMP_WEBSOCKET_DEFAULTS,
