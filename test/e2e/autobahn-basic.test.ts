@@ -65,14 +65,22 @@ describe.each(SERIALIZERS)('autobahn over %s', (serializer) => {
             subscriber_blackwhite_listing: true,
             pattern_based_subscription: true,
             event_retention: true,
+            session_meta_api: true,
+            subscription_meta_api: true,
           },
         },
         dealer: {
           features: {
             progressive_call_results: true,
+            call_canceling: true,
+            call_timeout: true,
+            progressive_call_invocations: true,
             caller_identification: true,
             pattern_based_registration: true,
             shared_registration: true,
+            session_meta_api: true,
+            registration_meta_api: true,
+            testament_meta_api: true,
           },
         },
       });
@@ -90,8 +98,8 @@ describe.each(SERIALIZERS)('autobahn over %s', (serializer) => {
         publisher_exclusion: true,
       });
       expect(session.features.subscriber).toMatchObject({ pattern_based_subscription: true });
-      // call_canceling is not supported, so it must not be announced (autobahn would send CANCEL).
-      expect(session.features.caller.call_canceling).toBeFalsy();
+      // call_canceling is supported and announced, so autobahn's caller may send CANCEL.
+      expect(session.features.caller.call_canceling).toBe(true);
     });
 
     it('two sessions get different ids, and the connection negotiated this serializer', async () => {

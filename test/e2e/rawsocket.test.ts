@@ -423,15 +423,16 @@ describe('handshake, framing and bad input (a hand-driven TCP client)', () => {
   });
 
   it('closes a connection rather than send it a message longer than the maximum its handshake asked for', async () => {
-    // LLLL = 0: this client takes messages of at most 512 octets.
-    const { probe: client } = await joinedProbe(ownPort, 0);
+    // LLLL = 1: this client takes messages of at most 1024 octets (WELCOME, with the advanced features it
+    // announces, no longer fits into LLLL = 0's 512).
+    const { probe: client } = await joinedProbe(ownPort, 1);
     client.write(jsonFrame([WAMP.SUBSCRIBE, 1, {}, 'small.client']));
     const [code, , subscriptionId] = await client.nextMessage();
     expect(code).toBe(WAMP.SUBSCRIBED);
 
     await bystanders.webSocket.session.publish('small.client', ['fits'], {}, { acknowledge: true });
     expect(await client.nextMessage()).toEqual([WAMP.EVENT, subscriptionId, expect.any(Number), expect.any(Object), ['fits']]);
-    await bystanders.webSocket.session.publish('small.client', ['x'.repeat(600)], {}, { acknowledge: true });
+    await bystanders.webSocket.session.publish('small.client', ['x'.repeat(1100)], {}, { acknowledge: true });
     await client.waitClosed();
     expect(client.unread.length).toBe(0);
     expect(server.output()).toContain('closing a RawSocket connection: a message is longer than the client accepts');

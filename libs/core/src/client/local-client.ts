@@ -44,7 +44,7 @@ export interface CallResult {
 export type EventHandler = (event: LocalEvent) => void | Promise<void>;
 export type ProcedureHandler = (invocation: LocalInvocation) => unknown;
 
-export interface LocalCallOptions extends Omit<CallOptions, 'receiveProgress'> {
+export interface LocalCallOptions extends Omit<CallOptions, 'receiveProgress' | 'progress'> {
   /** Receives progressive results; setting it asks the callee for them. */
   readonly onProgress?: (result: CallResult) => void;
 }

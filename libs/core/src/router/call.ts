@@ -20,6 +20,14 @@ export class Call {
   callee: Callee | undefined;
   /** The INVOCATION request ID in the callee's session scope, once invoked. */
   invocationId = 0;
+  /** The callee was sent an INTERRUPT for this invocation (sent once, whatever follows). */
+  interrupted = false;
+  /** Expires the call's `timeout` option; cleared once the caller has its outcome. */
+  timer: NodeJS.Timeout | undefined;
+  /** A progressive call invocation whose caller has not sent its final chunk yet. */
+  streaming: boolean;
+  /** Chunks that arrived while the call was queued, sent after its first INVOCATION. */
+  chunks: Array<{ readonly payload: Payload; readonly progress: boolean }> | undefined;
 
   constructor(
     readonly caller: Session,
@@ -27,9 +35,11 @@ export class Call {
     readonly registration: Registration,
     readonly payload: Payload,
     readonly options: CallOptions,
-    /** Replaced by a no-op sink when the caller leaves, so a late result goes nowhere. */
+    /** Replaced by a no-op sink once the caller has its outcome or is gone, so a late answer goes nowhere. */
     public sink: CallSink,
-  ) {}
+  ) {
+    this.streaming = options.progress === true;
+  }
 }
 
 /** A sink for calls whose caller is gone. */

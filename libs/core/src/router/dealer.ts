@@ -1,7 +1,7 @@
 import { Call, DISCARDING_SINK, type CallSink } from './call.js';
 import { ErrorUri, RouterError } from './errors.js';
 import { randomId } from './ids.js';
-import type { CallOptions, RegisterOptions } from './options.js';
+import type { CallOptions, CancelMode, RegisterOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
@@ -16,6 +16,9 @@ export type InvocationAnswer =
   | 'stale'
   /** This session was never sent that invocation: a protocol violation. */
   | 'unknown';
+
+/** Chunks of one progressive call that may wait while the call itself waits for a busy callee. */
+const MAX_QUEUED_CHUNKS = 1000;
 
 export interface DealerLimits {
   /** Calls that may wait per registration when all its callees are at their concurrency limit. */
@@ -105,7 +108,57 @@ export class Dealer {
       caller.calls.add(call);
       registration.queue.push(call);
     }
+    const timeout = options.timeout;
+    if (timeout !== undefined && timeout > 0 && call.state !== 'done') {
+      // Spec (Call Timeouts): the dealer cancels as `killnowait` where the callee can be interrupted, else `skip`.
+      call.timer = setTimeout(() => {
+        this.cancel(call, 'killnowait', new RouterError(ErrorUri.timeout, `no answer from ${procedure} within ${timeout} ms`));
+      }, timeout);
+      call.timer.unref();
+    }
     return call;
+  }
+
+  /**
+   * The next chunk of a progressive call invocation (spec: the caller repeats the CALL with the same request
+   * ID; `progress` false marks the last chunk). Returns false, doing nothing, when the call takes no more
+   * chunks: it is over (the callee may answer before the last chunk) or its last chunk was sent.
+   */
+  continueCall(call: Call, payload: Payload, progress: boolean): boolean {
+    if (call.state === 'done' || !call.streaming || call.sink === DISCARDING_SINK) return false;
+    call.streaming = progress;
+    if (call.state === 'invoked') {
+      this.sendChunk(call, payload, progress);
+      return true;
+    }
+    const chunks = (call.chunks ??= []);
+    if (chunks.length >= MAX_QUEUED_CHUNKS) {
+      this.dequeue(call);
+      this.takeSink(call).error(new RouterError(ErrorUri.callQueueFull, `more than ${MAX_QUEUED_CHUNKS} chunks wait for a busy callee`));
+      return true;
+    }
+    chunks.push({ payload, progress });
+    return true;
+  }
+
+  /**
+   * Cancels a call (spec: Call Canceling). A queued call simply ends. An invoked one: `skip` answers the
+   * caller now and drops the callee's later answer; `killnowait` also INTERRUPTs the callee and frees its
+   * slot; `kill` INTERRUPTs and lets the callee's answer (RESULT or ERROR) reach the caller. A callee that
+   * cannot be interrupted gets `skip`. A call that is over, or already answered, is left alone.
+   */
+  cancel(call: Call, mode: CancelMode, error = new RouterError(ErrorUri.canceled, 'the call was canceled')): void {
+    if (call.state === 'done' || call.sink === DISCARDING_SINK) return;
+    if (call.state === 'queued') {
+      this.dequeue(call);
+      this.takeSink(call).error(error);
+      return;
+    }
+    const interrupted = mode !== 'skip' && this.interrupt(call, mode);
+    if (interrupted && mode === 'kill') return;
+    // killnowait: the callee owes no answer, so its slot is free now. skip: it stays busy until it answers.
+    if (interrupted) this.finish(call);
+    this.takeSink(call).error(error);
   }
 
   /** A callee's YIELD. */
@@ -141,15 +194,15 @@ export class Dealer {
       this.finish(call);
       call.sink.error(new RouterError(ErrorUri.canceled, 'the callee left before answering'));
     }
-    for (const call of session.calls) {
-      call.sink = DISCARDING_SINK;
-      if (call.state === 'queued') {
-        const queue = call.registration.queue;
-        queue.splice(queue.indexOf(call), 1);
-        call.state = 'done';
-      }
+    const calls = [...session.calls];
+    for (const call of calls) {
+      this.takeSink(call);
+      if (call.state === 'queued') this.dequeue(call);
     }
-    session.calls.clear();
+    // Spec (Caller Leaving During RPC Invocation): INTERRUPT with killnowait where the callee supports it.
+    for (const call of calls) {
+      if (call.state === 'invoked' && this.interrupt(call, 'killnowait')) this.finish(call);
+    }
   }
 
   private lookup(procedure: string, levels: readonly string[]): Registration | undefined {
@@ -164,27 +217,62 @@ export class Dealer {
 
   private invoke(call: Call, callee: Callee): void {
     const session = callee.session;
+    if (call.options.progress && session.peer.acceptsProgressiveInvocations?.() !== true) {
+      // Spec: a callee cannot be unaware of progressive invocations, so the call fails rather than go to it.
+      call.state = 'done';
+      this.takeSink(call).error(
+        new RouterError(ErrorUri.featureNotSupported, `the callee of ${call.registration.uri} does not support progressive call invocations`),
+      );
+      return;
+    }
     call.state = 'invoked';
     call.callee = callee;
     call.invocationId = session.invocationIds.next();
     callee.inFlight++;
     session.invocations.set(call.invocationId, call);
-    session.peer.sendInvocation({
-      requestId: call.invocationId,
-      registrationId: call.registration.id,
-      details: invocationDetails(call),
-      payload: call.payload,
-    });
+    this.sendChunk(call, call.payload, call.options.progress === true);
+    const chunks = call.chunks;
+    call.chunks = undefined;
+    for (const chunk of chunks ?? []) this.sendChunk(call, chunk.payload, chunk.progress);
+  }
+
+  /** One INVOCATION of a call; every chunk of a progressive call has the same request ID and details. */
+  private sendChunk(call: Call, payload: Payload, progress: boolean): void {
+    const details = invocationDetails(call);
+    if (progress) details.progress = true;
+    call.callee!.session.peer.sendInvocation({ requestId: call.invocationId, registrationId: call.registration.id, details, payload });
   }
 
   /** Ends an invoked call: frees the callee's slot and lets the next queued call in. */
   private finish(call: Call): void {
     const callee = call.callee!;
     call.state = 'done';
+    clearTimeout(call.timer);
     callee.inFlight--;
     callee.session.invocations.delete(call.invocationId);
     call.caller.calls.delete(call);
     this.drain(call.registration);
+  }
+
+  /** Detaches a call from its caller, who has its outcome or is gone: returns the sink for that outcome. */
+  private takeSink(call: Call): CallSink {
+    const sink = call.sink;
+    call.sink = DISCARDING_SINK;
+    clearTimeout(call.timer);
+    call.caller.calls.delete(call);
+    return sink;
+  }
+
+  private dequeue(call: Call): void {
+    const queue = call.registration.queue;
+    queue.splice(queue.indexOf(call), 1);
+    call.state = 'done';
+  }
+
+  /** Sends the callee an INTERRUPT (once); false when the callee cannot be interrupted. */
+  private interrupt(call: Call, mode: 'kill' | 'killnowait'): boolean {
+    if (!call.interrupted) call.interrupted = call.callee!.session.peer.sendInterrupt?.(call.invocationId, mode) === true;
+    return call.interrupted;
   }
 
   private drain(registration: Registration): void {
@@ -206,8 +294,7 @@ export class Dealer {
     else this.patterns.delete(registration.pattern, registration);
     for (const call of registration.queue.splice(0)) {
       call.state = 'done';
-      call.caller.calls.delete(call);
-      call.sink.error(new RouterError(ErrorUri.canceled, `${registration.uri} was unregistered while the call waited`));
+      this.takeSink(call).error(new RouterError(ErrorUri.canceled, `${registration.uri} was unregistered while the call waited`));
     }
   }
 

@@ -24,10 +24,15 @@ export const ErrorUri = {
   procedureAlreadyExists: 'wamp.error.procedure_already_exists',
   noSuchRegistration: 'wamp.error.no_such_registration',
   noSuchSubscription: 'wamp.error.no_such_subscription',
+  noSuchSession: 'wamp.error.no_such_session',
   notAuthorized: 'wamp.error.not_authorized',
   /** The authorization check itself failed (the hook threw or timed out): the request is refused. */
   authorizationFailed: 'wamp.error.authorization_failed',
   canceled: 'wamp.error.canceled',
+  /** A feature the request needs is not supported by the peer that would have to serve it. */
+  featureNotSupported: 'wamp.error.feature_not_supported',
+  /** The call's `timeout` expired before the callee answered (spec: Call Timeouts). */
+  timeout: 'wamp.error.timeout',
   runtimeError: 'wamp.error.runtime_error',
   /** All callees of a procedure are busy and its call queue is full. */
   callQueueFull: 'fox.error.call_queue_full',

@@ -59,7 +59,14 @@ export interface CallOptions {
   readonly receiveProgress?: boolean;
   /** Caller identification. */
   readonly discloseMe?: boolean;
+  /** Call timeout (ms): the dealer cancels the call when it expires (`wamp.error.timeout`). 0 or absent: none. */
+  readonly timeout?: number;
+  /** Progressive call invocations: more chunks of this call follow (`continueCall`), the last without it. */
+  readonly progress?: boolean;
 }
+
+/** How a caller cancels a call (spec: Call Canceling). */
+export type CancelMode = 'skip' | 'kill' | 'killnowait';
 
 export interface YieldOptions {
   readonly progress?: boolean;

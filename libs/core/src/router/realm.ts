@@ -1,14 +1,16 @@
 import { DEFAULT_HISTORY_RETENTION, type HistoryRetention, type RealmStore, type RetainedEntry } from '../retained/realm-store.js';
 import { compileFilter } from '../retained/retained-value.js';
+import { attachMetaApi } from '../meta/meta-api.js';
 import { Broker } from './broker.js';
 import type { Call, CallSink } from './call.js';
 import { Dealer, type InvocationAnswer } from './dealer.js';
 import { ErrorUri, RouterError } from './errors.js';
 import { randomId } from './ids.js';
 import type { RouterLogger } from './logger.js';
-import type { CallOptions, PublishOptions, RegisterOptions, SubscribeOptions } from './options.js';
+import type { CallOptions, CancelMode, PublishOptions, RegisterOptions, SubscribeOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { PublicationPipeline } from './publication-pipeline.js';
+import type { RealmActivityListener } from './realm-activity.js';
 import type { Registration } from './registration.js';
 import { Session, type SessionInfo, type SessionPeer } from './session.js';
 import type { Subscription, SubscriptionFilter } from './subscription.js';
@@ -37,6 +39,11 @@ export type SessionListener = (session: Session) => void;
 export class Realm {
   readonly broker = new Broker();
   readonly dealer: Dealer;
+  /**
+   * The router's own procedures (the reserved `wamp.*` meta API), apart from `dealer`: they are not
+   * registrations of the realm, and no client may register there.
+   */
+  readonly routerDealer = new Dealer({ maxQueuedCalls: 1000 });
   readonly uriCheck: UriCheck;
   /** Resolves once the realm's state is loaded (event IDs reserved, leftover wills applied). */
   readonly ready: Promise<void>;
@@ -44,6 +51,7 @@ export class Realm {
   private readonly sessionsById = new Map<number, Session>();
   private readonly joinListeners = new Set<SessionListener>();
   private readonly leaveListeners = new Set<SessionListener>();
+  private readonly activityListeners = new Set<RealmActivityListener>();
 
   constructor(
     readonly name: string,
@@ -62,6 +70,7 @@ export class Realm {
     );
     this.ready = this.pipeline.start();
     this.ready.catch((error: unknown) => logger.error('realm failed to start', { realm: name, error: String(error) }));
+    attachMetaApi(this);
   }
 
   get sessionCount(): number {
@@ -91,8 +100,18 @@ export class Realm {
     if (!session.isOpen) return;
     session.markClosed();
     this.sessionsById.delete(session.id);
+    // Observers hear what the session held, and whether it went with it (after removal, so counts are final).
+    const observed = this.activityListeners.size > 0;
+    const subscriptions = observed ? [...session.subscriptions] : [];
+    const registrations = observed ? [...session.registrations] : [];
     this.broker.removeSession(session);
     this.dealer.removeSession(session);
+    for (const subscription of subscriptions) {
+      for (const listener of this.activityListeners) listener.unsubscribed?.(session, subscription, subscription.subscribers.size === 0);
+    }
+    for (const registration of registrations) {
+      for (const listener of this.activityListeners) listener.unregistered?.(session, registration, registration.callees.length === 0);
+    }
     this.pipeline.sessionLeft(session);
     this.logger.debug('session left', { realm: this.name, session: session.id });
     for (const listener of this.leaveListeners) listener(session);
@@ -108,6 +127,12 @@ export class Realm {
     return () => this.leaveListeners.delete(listener);
   }
 
+  /** Observes subscriptions and registrations coming and going (sessions leaving included). */
+  onActivity(listener: RealmActivityListener): () => void {
+    this.activityListeners.add(listener);
+    return () => this.activityListeners.delete(listener);
+  }
+
   /**
    * Subscribes. With `retained` or `after`, the replay is queued to follow: the caller answers the SUBSCRIBE
    * first (synchronously), then the replayed events arrive, then the live ones.
@@ -120,14 +145,21 @@ export class Realm {
       throw new RouterError(ErrorUri.invalidArgument, `after must be an event ID (an integer of 0 or more); got ${JSON.stringify(after)}`);
     }
     const filter = options.filter === undefined ? undefined : filterOf(options.filter);
+    const held = session.subscriptions.size;
     const subscription = this.broker.subscribe(session, topic, match, parseWampPattern(topic, match), filter);
+    // A repeated SUBSCRIBE of the same session changes nothing, and is not reported.
+    if (session.subscriptions.size > held) {
+      for (const listener of this.activityListeners) listener.subscribed?.(session, subscription, subscription.subscribers.size === 1);
+    }
     if (after !== undefined) this.pipeline.replay(session, subscription, { after });
     else if (options.retained) this.pipeline.replay(session, subscription, { retained: true });
     return subscription;
   }
 
   unsubscribe(session: Session, subscriptionId: number): void {
+    const subscription = this.broker.getSubscription(subscriptionId);
     this.broker.unsubscribe(session, subscriptionId);
+    for (const listener of this.activityListeners) listener.unsubscribed?.(session, subscription!, subscription!.subscribers.size === 0);
   }
 
   /**
@@ -138,6 +170,7 @@ export class Realm {
   publish(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions = {}): Promise<number> {
     try {
       this.checkUri(topic, 'concrete', 'topic');
+      if (publisher !== undefined) checkNotReserved(topic, 'topic');
       if (options.watch && options.when === undefined) {
         throw new RouterError(ErrorUri.invalidArgument, 'watch needs a when condition to wait for');
       }
@@ -167,19 +200,25 @@ export class Realm {
   register(session: Session, procedure: string, options: RegisterOptions = {}): Registration {
     const match = options.match ?? 'exact';
     this.checkUri(procedure, uriUseFor(match), 'procedure');
+    checkNotReserved(procedure, 'procedure');
     if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
       throw new RouterError(ErrorUri.invalidArgument, `concurrency must be an integer of at least 1, not ${String(options.concurrency)}`);
     }
-    return this.dealer.register(session, procedure, match, parseWampPattern(procedure, match), options);
+    const registration = this.dealer.register(session, procedure, match, parseWampPattern(procedure, match), options);
+    for (const listener of this.activityListeners) listener.registered?.(session, registration, registration.callees.length === 1);
+    return registration;
   }
 
   unregister(session: Session, registrationId: number): void {
+    const registration = this.dealer.getRegistration(registrationId);
     this.dealer.unregister(session, registrationId);
+    for (const listener of this.activityListeners) listener.unregistered?.(session, registration!, registration!.callees.length === 0);
   }
 
   call(caller: Session, procedure: string, payload: Payload, options: CallOptions, sink: CallSink): Call {
     this.checkUri(procedure, 'concrete', 'procedure');
-    return this.dealer.call(caller, procedure, procedure.split('.'), payload, options, sink);
+    const dealer = isReserved(procedure) ? this.routerDealer : this.dealer;
+    return dealer.call(caller, procedure, procedure.split('.'), payload, options, sink);
   }
 
   yield(callee: Session, invocationId: number, payload: Payload, progress = false): InvocationAnswer {
@@ -188,6 +227,16 @@ export class Realm {
 
   invocationError(callee: Session, invocationId: number, error: RouterError): InvocationAnswer {
     return this.dealer.error(callee, invocationId, error);
+  }
+
+  /** The next chunk of a progressive call invocation; false when the call takes no more (see `Dealer`). */
+  continueCall(call: Call, payload: Payload, progress: boolean): boolean {
+    return this.dealer.continueCall(call, payload, progress);
+  }
+
+  /** The caller cancels one of its calls (spec: Call Canceling); a call that is already over is left alone. */
+  cancel(call: Call, mode: CancelMode = 'killnowait'): void {
+    this.dealer.cancel(call, mode);
   }
 
   /** Ends every session of the realm with `reason` (e.g. `wamp.close.system_shutdown`). */
@@ -200,6 +249,20 @@ export class Realm {
       throw new RouterError(ErrorUri.invalidUri, `invalid ${what} URI ${JSON.stringify(uri)} (${this.uriCheck} check)`);
     }
   }
+}
+
+/**
+ * The spec reserves URIs whose first component is `wamp` for WAMP itself: sessions may subscribe to the
+ * router's meta events and call its meta procedures, but not publish or register there.
+ */
+function checkNotReserved(uri: string, what: string): void {
+  if (isReserved(uri)) {
+    throw new RouterError(ErrorUri.invalidUri, `the ${what} URI ${JSON.stringify(uri)} is reserved for the router (wamp.*)`);
+  }
+}
+
+function isReserved(uri: string): boolean {
+  return uri === 'wamp' || uri.startsWith('wamp.');
 }
 
 function filterOf(filter: Record<string, unknown>): SubscriptionFilter {

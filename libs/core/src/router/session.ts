@@ -30,6 +30,16 @@ export interface SessionInfo {
 export interface SessionPeer {
   sendEvent(event: EventDelivery): void;
   sendInvocation(invocation: InvocationDelivery): void;
+  /**
+   * Interrupts an invocation (spec: Call Canceling). Returns false, sending nothing, when this peer cannot be
+   * interrupted (a WAMP callee that did not announce `call_canceling`): the dealer then cancels as `skip`.
+   */
+  sendInterrupt?(invocationId: number, mode: 'kill' | 'killnowait'): boolean;
+  /**
+   * Whether this peer, as a callee, takes progressive call invocations (spec: it announced both
+   * `progressive_call_invocations` and `call_canceling`). Absent: it does not.
+   */
+  acceptsProgressiveInvocations?(): boolean;
   /** The router ends the session (shutdown, kick, realm closed): say goodbye with `reason` and let go. */
   close(reason: string, message: string): void;
 }

@@ -10,14 +10,22 @@ export const ROUTER_ROLES = {
       subscriber_blackwhite_listing: true,
       pattern_based_subscription: true,
       event_retention: true,
+      session_meta_api: true,
+      subscription_meta_api: true,
     },
   },
   dealer: {
     features: {
       progressive_call_results: true,
+      call_canceling: true,
+      call_timeout: true,
+      progressive_call_invocations: true,
       caller_identification: true,
       pattern_based_registration: true,
       shared_registration: true,
+      session_meta_api: true,
+      registration_meta_api: true,
+      testament_meta_api: true,
     },
   },
 } as const;

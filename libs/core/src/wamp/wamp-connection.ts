@@ -4,7 +4,7 @@ import { AuthorizationGate, type GateHandlers } from '../auth/authorization-gate
 import type { AuthorizeRequest } from '../auth/authorize-hook.js';
 import { isPromiseLike } from '../auth/promise-like.js';
 import { MAX_WAITING_AUTHORIZATIONS } from '../auth/router-auth.js';
-import type { CallSink } from '../router/call.js';
+import type { Call, CallSink } from '../router/call.js';
 import type { InvocationAnswer } from '../router/dealer.js';
 import type { EventDelivery, InvocationDelivery } from '../router/deliveries.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
@@ -22,6 +22,10 @@ import * as wireAuth from './wire-auth.js';
 import * as wire from './wire-options.js';
 
 type Dict = Record<string, unknown>;
+
+/** How long, and for how many calls, a finished progressive call's request ID is remembered (see `endedStreams`). */
+const ENDED_STREAM_GRACE_MS = 60_000;
+const MAX_ENDED_STREAMS = 1000;
 
 /**
  * Where a connection is in the spec's session lifecycle. A transport may carry several sessions one after
@@ -57,6 +61,17 @@ export interface WampConnectionOptions {
  */
 export class WampConnection implements SessionPeer {
   private state: ConnectionState = { phase: 'awaiting-hello' };
+  /** The client announced `callee.features.call_canceling` in its HELLO: it understands INTERRUPT. */
+  private calleeCancels = false;
+  /** This session's unfinished CALLs by request ID, for its CANCELs and progressive call continuations. */
+  private readonly openCalls = new Map<number, Call>();
+  /** HELLO announced `callee.features.progressive_call_invocations` (and `call_canceling`, which the spec requires). */
+  private calleeStreams = false;
+  /**
+   * Request IDs of this session's progressive calls that ended lately, until when: a continuation CALL that
+   * crossed the call's answer on the wire is dropped instead of starting a new call (spec: grace period).
+   */
+  private readonly endedStreams = new Map<number, number>();
 
   constructor(
     private readonly router: Router,
@@ -122,10 +137,21 @@ export class WampConnection implements SessionPeer {
     );
   }
 
+  acceptsProgressiveInvocations(): boolean {
+    return this.calleeStreams;
+  }
+
+  sendInterrupt(invocationId: number, mode: 'kill' | 'killnowait'): boolean {
+    if (!this.calleeCancels || this.state.phase !== 'established') return false;
+    this.send([MessageCode.INTERRUPT, invocationId, { mode }]);
+    return true;
+  }
+
   close(reason: string, message: string): void {
     const state = this.state;
     if (state.phase !== 'established') return;
-    this.send([MessageCode.GOODBYE, { message }, reason]);
+    // An empty message is none: GOODBYE.Details then carries no "message" (e.g. a kill without one, per the meta API).
+    this.send([MessageCode.GOODBYE, message === '' ? {} : { message }, reason]);
     const timer = setTimeout(() => this.closeTransport(false), this.options.goodbyeTimeoutMs);
     timer.unref();
     this.state = { phase: 'closing', timer };
@@ -209,9 +235,7 @@ export class WampConnection implements SessionPeer {
       case MessageCode.CALL:
         return this.call(session, message);
       case MessageCode.CANCEL:
-        // call_canceling is not announced: a CANCEL changes nothing and the call completes as usual.
-        this.logger.debug('CANCEL ignored: call canceling is not supported', { session: session.id });
-        return;
+        return this.cancel(session, message[1] as number, message[2] as Dict);
     }
   }
 
@@ -227,6 +251,8 @@ export class WampConnection implements SessionPeer {
     if (this.router.getRealm(realmName) === undefined && !this.router.autoRealms) {
       return this.abort(ErrorUri.noSuchRealm, `no realm named ${realmName}`, false);
     }
+    this.calleeCancels = calleeFeature(roles as Dict, 'call_canceling');
+    this.calleeStreams = this.calleeCancels && calleeFeature(roles as Dict, 'progressive_call_invocations');
     const offer = wireAuth.authOffer(details);
     if (typeof offer === 'string') return this.abort(ErrorUri.protocolViolation, offer);
     const auth = this.router.auth;
@@ -427,15 +453,70 @@ export class WampConnection implements SessionPeer {
 
   private call(session: Session, message: WampMessage): void {
     const requestId = message[1] as number;
+    const open = this.openCalls.get(requestId);
+    if (open?.options.progress === true) return this.continueCall(session, open, message);
+    if (this.isEndedStream(requestId)) {
+      this.logger.debug('continuation of a finished progressive call dropped', { session: session.id, requestId });
+      return;
+    }
+    // The spec would abort a caller that sends `progress: true` without announcing progressive_call_invocations
+    // in HELLO; wampy 8 never announces it but streams with it, so the router takes the option as it comes.
+    let call: Call | undefined;
+    const forget = () => {
+      if (call === undefined || this.openCalls.get(requestId) !== call) return;
+      this.openCalls.delete(requestId);
+      if (call.options.progress === true) this.endStream(requestId);
+    };
     const sink: CallSink = {
       result: (payload, progress) => {
+        if (!progress) forget();
         this.send(withPayload([MessageCode.RESULT, requestId, progress ? { progress: true } : {}], payload));
       },
-      error: (error) => this.sendError(MessageCode.CALL, requestId, error),
+      error: (error) => {
+        forget();
+        this.sendError(MessageCode.CALL, requestId, error);
+      },
     };
     this.request(MessageCode.CALL, requestId, () => {
-      session.realm.call(session, message[3] as string, payloadOf(message, 4), wire.callOptions(message[2] as Dict), sink);
+      call = session.realm.call(session, message[3] as string, payloadOf(message, 4), wire.callOptions(message[2] as Dict), sink);
+      if (call.state !== 'done') this.openCalls.set(requestId, call);
     });
+  }
+
+  /** A CALL repeating an open progressive call's request ID: its next chunk. Options other than `progress` are frozen. */
+  private continueCall(session: Session, call: Call, message: WampMessage): void {
+    const progress = (message[2] as Dict).progress === true;
+    if (!session.realm.continueCall(call, payloadOf(message, 4), progress)) {
+      this.logger.debug('chunk for a progressive call that takes no more dropped', { session: session.id, requestId: message[1] });
+    }
+  }
+
+  private endStream(requestId: number): void {
+    if (this.endedStreams.size >= MAX_ENDED_STREAMS) this.endedStreams.delete(this.endedStreams.keys().next().value!);
+    this.endedStreams.set(requestId, Date.now() + ENDED_STREAM_GRACE_MS);
+  }
+
+  private isEndedStream(requestId: number): boolean {
+    const until = this.endedStreams.get(requestId);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.endedStreams.delete(requestId);
+    return false;
+  }
+
+  /**
+   * A CANCEL: for a call that is over (or never was) it changes nothing, since the answer may already be on
+   * its way. A mode the spec does not define is a protocol violation: a CANCEL has no reply to refuse it with.
+   */
+  private cancel(session: Session, requestId: number, options: Dict): void {
+    const mode = wire.cancelMode(options);
+    if (mode !== 'skip' && mode !== 'kill' && mode !== 'killnowait') return this.abort(ErrorUri.protocolViolation, mode);
+    const call = this.openCalls.get(requestId);
+    if (call === undefined) {
+      this.logger.debug('CANCEL for no open call ignored', { session: session.id, requestId });
+      return;
+    }
+    session.realm.cancel(call, mode);
   }
 
   /** A YIELD or ERROR: late answers (caller gone) are dropped; answers to invocations never sent abort. */
@@ -490,6 +571,8 @@ export class WampConnection implements SessionPeer {
   private release(state: ConnectionState): void {
     switch (state.phase) {
       case 'established':
+        this.openCalls.clear();
+        this.endedStreams.clear();
         state.gate?.close();
         state.session.realm.leave(state.session);
         return;
@@ -518,6 +601,12 @@ export class WampConnection implements SessionPeer {
     this.logger.error('unexpected error while handling a WAMP message', { error: String(error), type });
     this.abort(ErrorUri.protocolViolation, 'the router failed to handle this message');
   }
+}
+
+/** Whether HELLO.Details.roles.callee.features announces `feature`. */
+function calleeFeature(roles: Dict, feature: string): boolean {
+  const callee = roles.callee as { features?: Dict } | undefined;
+  return typeof callee === 'object' && callee !== null && callee.features?.[feature] === true;
 }
 
 /** Payload from the optional trailing Arguments|list and ArgumentsKw|dict fields starting at `index`. */

@@ -3,6 +3,7 @@ import { isWampId } from '../router/ids.js';
 import {
   isInvokePolicy,
   type CallOptions,
+  type CancelMode,
   type PublishOptions,
   type RegisterOptions,
   type SubscribeOptions,
@@ -71,7 +72,28 @@ export function registerOptions(options: Dict): RegisterOptions {
 }
 
 export function callOptions(options: Dict): CallOptions {
-  return { receiveProgress: bool(options, 'receive_progress'), discloseMe: bool(options, 'disclose_me') };
+  const timeout = options.timeout;
+  if (timeout !== undefined && timeout !== null && !(typeof timeout === 'number' && Number.isSafeInteger(timeout) && timeout >= 0)) {
+    throw invalid(`timeout must be a number of milliseconds (an integer of 0 or more); got ${JSON.stringify(timeout)}`);
+  }
+  return {
+    receiveProgress: bool(options, 'receive_progress'),
+    discloseMe: bool(options, 'disclose_me'),
+    // 0 means no timeout (spec).
+    timeout: typeof timeout === 'number' && timeout > 0 ? timeout : undefined,
+    progress: bool(options, 'progress'),
+  };
+}
+
+/**
+ * CANCEL.Options.mode. The spec names no default; like the router's own cancellations (caller gone, timeout)
+ * it is `killnowait`. Returns a description of a bad mode instead: a CANCEL has no reply to carry an ERROR.
+ */
+export function cancelMode(options: Dict): CancelMode | string {
+  const mode = options.mode;
+  if (mode === undefined || mode === null) return 'killnowait';
+  if (mode === 'skip' || mode === 'kill' || mode === 'killnowait') return mode;
+  return `CANCEL.Options.mode must be skip, kill or killnowait; got ${JSON.stringify(mode)}`;
 }
 
 export function yieldProgress(options: Dict): boolean {
