@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, type DynamicModule, type INestApplication, type INestApplicationContext } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Args, FoxWampModule, RouterService, WampProcedure, type FoxWampModuleOptions } from '@fox-wamp/nestjs';
+import { describe, expect, it } from 'vitest';
+import { RouterService } from '@fox-wamp/nestjs';
 import { connectAutobahn, type AutobahnClient } from '../support/autobahn-client.js';
 import { httpPortOf, wampUrlOf } from '../support/nest-app.js';
+import { closedAfterEach, ListenerAppModule } from '../support/nest-listener-app.js';
 import { refusedUpgrade } from '../support/raw-wamp-client.js';
 import { makeSelfSignedCert } from '../support/self-signed-cert.js';
 import { withTrustedCa } from '../support/trusting-websocket.js';
@@ -14,36 +15,7 @@ import { withTrustedCa } from '../support/trusting-websocket.js';
 // port with controllers), a port of its own (plain or TLS), or Nest's https server. Each case is driven by
 // a real autobahn client.
 
-@Injectable()
-class EchoService {
-  @WampProcedure('service.echo')
-  echo(@Args(0) value: unknown): unknown {
-    return value;
-  }
-}
-
-@Controller()
-class HelloController {
-  @Get('hello')
-  hello(): string {
-    return 'Hello World!';
-  }
-}
-
-@Module({})
-class AppModule {
-  static with(options: FoxWampModuleOptions): DynamicModule {
-    return { module: AppModule, imports: [FoxWampModule.forRoot(options)], providers: [EchoService], controllers: [HelloController] };
-  }
-}
-
-const apps: INestApplicationContext[] = [];
-const clients: AutobahnClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-});
+const { apps, clients } = closedAfterEach();
 
 async function connect(url: string): Promise<AutobahnClient> {
   const client = await connectAutobahn(url, 'json');
@@ -59,7 +31,7 @@ async function listen(app: INestApplication): Promise<INestApplication> {
 
 describe('sharing Nest\'s HTTP port', () => {
   it('serves WAMP at a path of the Express server while a controller answers on the same port', async () => {
-    const app = await listen(await NestFactory.create(AppModule.with({ wamp: { path: '/wamp' } }), { logger: false }));
+    const app = await listen(await NestFactory.create(ListenerAppModule.with({ wamp: { path: '/wamp' } }), { logger: false }));
     const port = httpPortOf(app);
     expect(wampUrlOf(app)).toBe(`ws://127.0.0.1:${port}/wamp`);
     const response = await fetch(`http://127.0.0.1:${port}/hello`);
@@ -70,7 +42,7 @@ describe('sharing Nest\'s HTTP port', () => {
 
   it('serves WAMP at a path of the Fastify server while a controller answers on the same port', async () => {
     const app = await listen(
-      await NestFactory.create(AppModule.with({ wamp: { path: '/wamp' } }), new FastifyAdapter(), { logger: false }),
+      await NestFactory.create(ListenerAppModule.with({ wamp: { path: '/wamp' } }), new FastifyAdapter(), { logger: false }),
     );
     const port = httpPortOf(app);
     expect(await (await fetch(`http://127.0.0.1:${port}/hello`)).text()).toBe('Hello World!');
@@ -79,14 +51,14 @@ describe('sharing Nest\'s HTTP port', () => {
   });
 
   it('answers 404 to a WebSocket upgrade at another path of the shared port', async () => {
-    const app = await listen(await NestFactory.create(AppModule.with({ wamp: { path: '/wamp' } }), { logger: false }));
+    const app = await listen(await NestFactory.create(ListenerAppModule.with({ wamp: { path: '/wamp' } }), { logger: false }));
     const refusal = await refusedUpgrade(`ws://127.0.0.1:${httpPortOf(app)}/elsewhere`, 'wamp.2.json');
     expect(refusal.status).toBe(404);
   });
 
   it('speaks wss when Nest itself serves https', async () => {
     const { key, cert } = makeSelfSignedCert();
-    const app = await listen(await NestFactory.create(AppModule.with({}), { logger: false, httpsOptions: { key, cert } }));
+    const app = await listen(await NestFactory.create(ListenerAppModule.with({}), { logger: false, httpsOptions: { key, cert } }));
     const url = wampUrlOf(app);
     expect(url).toBe(`wss://127.0.0.1:${httpPortOf(app)}/ws`);
     const client = await withTrustedCa(cert, () => connect(url));
@@ -96,7 +68,7 @@ describe('sharing Nest\'s HTTP port', () => {
 
 describe('a port of its own', () => {
   it('listens on its own port in an app that has no HTTP server at all', async () => {
-    const context = await NestFactory.createApplicationContext(AppModule.with({ wamp: { port: 0 } }), { logger: false });
+    const context = await NestFactory.createApplicationContext(ListenerAppModule.with({ wamp: { port: 0 } }), { logger: false });
     apps.push(context);
     await context.init();
     const url = wampUrlOf(context);
@@ -108,7 +80,7 @@ describe('a port of its own', () => {
   it('serves wss on its own port with the key and certificate given', async () => {
     const { key, cert } = makeSelfSignedCert();
     const context = await NestFactory.createApplicationContext(
-      AppModule.with({ wamp: { port: 0, path: '/wss', https: { key, cert } } }),
+      ListenerAppModule.with({ wamp: { port: 0, path: '/wss', https: { key, cert } } }),
       { logger: false },
     );
     apps.push(context);
@@ -121,7 +93,7 @@ describe('a port of its own', () => {
 
   it('runs a shared-port and an own-port listener side by side, both reaching the same handlers', async () => {
     const app = await listen(
-      await NestFactory.create(AppModule.with({ wamp: [{ path: '/ws' }, { port: 0, path: '/ws' }] }), { logger: false }),
+      await NestFactory.create(ListenerAppModule.with({ wamp: [{ path: '/ws' }, { port: 0, path: '/ws' }] }), { logger: false }),
     );
     const listeners = app.get(RouterService).listeners;
     expect(listeners.map((listener) => listener.ownPort)).toEqual([false, true]);
@@ -134,7 +106,7 @@ describe('a port of its own', () => {
   });
 
   it('fails the start with a clear message when WAMP should share a server the app does not have', async () => {
-    const starting = NestFactory.createApplicationContext(AppModule.with({}), { logger: false, abortOnError: false });
+    const starting = NestFactory.createApplicationContext(ListenerAppModule.with({}), { logger: false, abortOnError: false });
     await expect(starting).rejects.toThrow(/no HTTP server to attach WAMP to/);
   });
 });

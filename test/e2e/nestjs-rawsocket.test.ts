@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { connect as tcpConnect } from 'node:net';
-import { Controller, Get, Injectable, Module, type DynamicModule, type INestApplication, type INestApplicationContext } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Args, FoxWampModule, RouterService, WampProcedure, type FoxWampModuleOptions } from '@fox-wamp/nestjs';
+import { describe, expect, it } from 'vitest';
+import { RouterService } from '@fox-wamp/nestjs';
 import { connectAutobahn, withTimeout, type AutobahnClient } from '../support/autobahn-client.js';
 import { httpPortOf, wampUrlOf } from '../support/nest-app.js';
+import { closedAfterEach, ListenerAppModule } from '../support/nest-listener-app.js';
 import { overRawSocket } from '../support/rawsocket-client.js';
 import { makeSelfSignedCert } from '../support/self-signed-cert.js';
 
@@ -14,36 +15,7 @@ import { makeSelfSignedCert } from '../support/self-signed-cert.js';
 // server in the app), or on Nest's own plain HTTP port, shared by first octet with the controllers and with
 // WAMP over WebSocket. Driven by npm autobahn's RawSocket transport.
 
-@Injectable()
-class EchoService {
-  @WampProcedure('service.echo')
-  echo(@Args(0) value: unknown): unknown {
-    return value;
-  }
-}
-
-@Controller()
-class HelloController {
-  @Get('hello')
-  hello(): string {
-    return 'Hello World!';
-  }
-}
-
-@Module({})
-class AppModule {
-  static with(options: FoxWampModuleOptions): DynamicModule {
-    return { module: AppModule, imports: [FoxWampModule.forRoot(options)], providers: [EchoService], controllers: [HelloController] };
-  }
-}
-
-const apps: INestApplicationContext[] = [];
-const clients: AutobahnClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-});
+const { apps, clients } = closedAfterEach();
 
 async function connectRawSocket(port: number): Promise<AutobahnClient> {
   const client = await connectAutobahn(`tcp://127.0.0.1:${port}`, 'json', 'realm1', overRawSocket(port));
@@ -77,7 +49,7 @@ function refused(port: number): Promise<boolean> {
 
 describe('RawSocket on a port of its own', () => {
   it('serves an app that has no HTTP server at all, and releases the port at shutdown after GOODBYE', async () => {
-    const context = await NestFactory.createApplicationContext(AppModule.with({ wamp: false, rawsocket: { port: 0 } }), { logger: false });
+    const context = await NestFactory.createApplicationContext(ListenerAppModule.with({ wamp: false, rawsocket: { port: 0 } }), { logger: false });
     await context.init();
     const [listener] = context.get(RouterService).rawSocketListeners;
     expect(listener).toMatchObject({ ownPort: true, url: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/) });
@@ -95,7 +67,7 @@ describe('RawSocket on a port of its own', () => {
   });
 
   it('runs next to WAMP over WebSocket in the same app, both reaching the same handlers', async () => {
-    const app = await listen(await NestFactory.create(AppModule.with({ rawsocket: { port: 0 } }), { logger: false }));
+    const app = await listen(await NestFactory.create(ListenerAppModule.with({ rawsocket: { port: 0 } }), { logger: false }));
     const rawSocket = await connectRawSocket(portOf(app.get(RouterService).rawSocketListeners[0]!.url));
     const webSocket = await connectAutobahn(wampUrlOf(app), 'cbor');
     clients.push(webSocket);
@@ -106,8 +78,8 @@ describe('RawSocket on a port of its own', () => {
 
 describe("RawSocket sharing Nest's HTTP port", () => {
   it.each([
-    ['Express', () => NestFactory.create(AppModule.with({ rawsocket: {} }), { logger: false })],
-    ['Fastify', () => NestFactory.create(AppModule.with({ rawsocket: {} }), new FastifyAdapter(), { logger: false })],
+    ['Express', () => NestFactory.create(ListenerAppModule.with({ rawsocket: {} }), { logger: false })],
+    ['Fastify', () => NestFactory.create(ListenerAppModule.with({ rawsocket: {} }), new FastifyAdapter(), { logger: false })],
   ])('on %s: RawSocket, a controller and WAMP over WebSocket all answer on the one port', async (_platform, create) => {
     const app = await listen(await create());
     const port = httpPortOf(app);
@@ -123,7 +95,7 @@ describe("RawSocket sharing Nest's HTTP port", () => {
 
   it('refuses to share an https port (its connections are TLS from the first octet)', async () => {
     const { key, cert } = makeSelfSignedCert();
-    const app = await NestFactory.create(AppModule.with({ rawsocket: {} }), { logger: false, httpsOptions: { key, cert }, abortOnError: false });
+    const app = await NestFactory.create(ListenerAppModule.with({ rawsocket: {} }), { logger: false, httpsOptions: { key, cert }, abortOnError: false });
     apps.push(app);
     await expect(app.init()).rejects.toThrow(/plain HTTP port only/);
   });

@@ -14,6 +14,7 @@ import {
   type AuthRequest,
   type Identity,
   type RouterLogger,
+  MessageCode,
 } from '@fox-wamp/core';
 import { deferred } from '../support/autobahn-client.js';
 import { InMemoryWampPeer, type WireMessage } from '../support/in-memory-wamp-peer.js';
@@ -23,28 +24,8 @@ import { seededRandom } from '../support/seeded-random.js';
 // through an in-memory transport (test/support/in-memory-wamp-peer.ts): every branch of the state machine
 // without sockets. The same flows over real listeners and real clients are in test/e2e/auth.test.ts.
 
-const M = {
-  HELLO: 1,
-  WELCOME: 2,
-  ABORT: 3,
-  CHALLENGE: 4,
-  AUTHENTICATE: 5,
-  GOODBYE: 6,
-  ERROR: 8,
-  PUBLISH: 16,
-  PUBLISHED: 17,
-  SUBSCRIBE: 32,
-  SUBSCRIBED: 33,
-  UNSUBSCRIBE: 34,
-  UNSUBSCRIBED: 35,
-  EVENT: 36,
-  CALL: 48,
-  RESULT: 50,
-  REGISTER: 64,
-  REGISTERED: 65,
-  INVOCATION: 68,
-  YIELD: 70,
-} as const;
+// The spec's message codes, short for the many frames written below.
+const M = MessageCode;
 
 const routers: Router[] = [];
 const locals: LocalClient[] = [];
