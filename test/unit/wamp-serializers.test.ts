@@ -204,7 +204,7 @@ function defineSerializationTest(
 ): void {
   const variants = sample.serializers[serializer.name];
   if (!variants) {
-    it.skip(`${title} [${serializer.name}]: vector has no ${serializer.name} bytes`, () => {});
+    // The vector carries no bytes for this serializer (none of today's do): nothing to check against.
     return;
   }
   it(`${title} [${serializer.name}]`, () => {
