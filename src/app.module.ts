@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { StoreProvider } from '@fox-wamp/core';
+import { staticUsersAuth, type StoreProvider } from '@fox-wamp/core';
 import { FoxWampModule } from '@fox-wamp/nestjs';
 import type { ServerConfig } from './config/server-config.js';
 import { HealthController } from './health.controller.js';
@@ -24,6 +24,8 @@ export class AppModule {
           history: { maxEvents: config.historySize, maxAgeMs: config.historyAge * 1000 },
           maxRetainedSize: config.maxRetainedSize,
           shutdownTimeoutMs: config.shutdownTimeout,
+          // Without users, clients join anonymously (no `auth`); with users, anonymous only if asked for.
+          auth: config.users.length === 0 ? undefined : staticUsersAuth(config.users, { anonymous: config.anonymous ?? false }),
           wamp: {
             path: config.wampPath,
             maxMessageSize: config.maxMessageSize,

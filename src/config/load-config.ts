@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { isValidUri } from '@fox-wamp/core';
+import { checkStaticUsers, isValidUri } from '@fox-wamp/core';
 import { ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type ServerConfig } from './server-config.js';
 
 type Key = keyof ServerConfig;
-/** `optionalPort`: a port that may be left unset (the listener is then off). */
-type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'strings' | 'perRealm';
+/**
+ * `optionalPort`: a port that may be left unset (the listener is then off). `optionalBoolean`: unset means
+ * "it depends" (see the setting). `users`: the config file's list of users, never from env or flags.
+ */
+type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users';
 
 /** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
 const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
@@ -28,6 +31,8 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   historyAge: { kind: 'positive', flag: '--history-age <seconds>', help: 'how long an event stays in the history' },
   maxRetainedSize: { kind: 'positive', flag: '--max-retained-size <bytes>', help: 'largest retained value' },
   logLevel: { kind: 'string', flag: '--log-level <level>', help: 'log level', choices: LOG_LEVELS },
+  users: { kind: 'users', help: 'users who may join, with a ticket or a wampcra secret (config file only)' },
+  anonymous: { kind: 'optionalBoolean', help: 'whether clients may join anonymously (default: only when there are no users)' },
 };
 
 const KEYS = Object.keys(SETTINGS) as Key[];
@@ -112,7 +117,8 @@ function readConfigFile(path: string): Record<string, unknown> {
     if (!(KEYS as string[]).includes(key)) {
       throw new ConfigError(`config file ${path}: unknown setting "${key}" (known: ${KEYS.join(', ')})`);
     }
-    result[key] = typeof value === 'string' && SETTINGS[key as Key].kind !== 'string' ? convert(key as Key, value, `config ${key}`) : value;
+    const kind = SETTINGS[key as Key].kind;
+    result[key] = typeof value === 'string' && kind !== 'string' && kind !== 'users' ? convert(key as Key, value, `config ${key}`) : value;
   }
   return result;
 }
@@ -121,7 +127,11 @@ function convert(key: Key, raw: string, where: string): unknown {
   switch (SETTINGS[key].kind) {
     case 'string':
       return raw;
+    case 'users':
+      // Secrets belong in a file with restricted permissions, not in the environment of every child process.
+      throw new ConfigError(`${where}: users can only be set in the config file`);
     case 'boolean':
+    case 'optionalBoolean':
       if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
       if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
       throw new ConfigError(`${where}: expected true or false, got "${raw}"`);
@@ -150,10 +160,14 @@ function validate(config: ServerConfig): ServerConfig {
     const ok =
       setting.kind === 'string' ? typeof value === 'string' && value.length > 0
       : setting.kind === 'boolean' ? typeof value === 'boolean'
+      : setting.kind === 'optionalBoolean' ? value === undefined || typeof value === 'boolean'
+      : setting.kind === 'users' ? usersProblem(value) === undefined
       : setting.kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
       : setting.kind === 'perRealm' ? isPerRealm(value)
       : setting.kind === 'optionalPort' && value === undefined ? true
       : typeof value === 'number' && Number.isInteger(value) && value >= 0;
+    // A user's secret must not end up in the message: say what is wrong with which user instead.
+    if (!ok && setting.kind === 'users') throw new ConfigError(`setting users: ${usersProblem(value)}`);
     if (!ok) throw new ConfigError(`setting ${key} has an invalid value ${JSON.stringify(value)}`);
     if (setting.choices && !setting.choices.includes(value as string)) {
       throw new ConfigError(`setting ${key} must be one of ${setting.choices.join(', ')}; got "${String(value)}"`);
@@ -174,7 +188,19 @@ function validate(config: ServerConfig): ServerConfig {
   if (config.store !== 'memory' && !/^sqlite:.+/.test(config.store)) {
     throw new ConfigError(`store must be memory or sqlite:<path>; got "${config.store}"`);
   }
+  if (config.anonymous === false && config.users.length === 0) {
+    throw new ConfigError('anonymous is false but no users are configured: nobody could join');
+  }
   return config;
+}
+
+function usersProblem(value: unknown): string | undefined {
+  try {
+    checkStaticUsers(value);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** `perRealm`: realm name → `{ uriCheck?: 'loose' | 'strict' }`; nothing else is per realm yet. */

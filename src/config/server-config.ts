@@ -1,4 +1,4 @@
-import type { UriCheck } from '@fox-wamp/core';
+import type { StaticUser, UriCheck } from '@fox-wamp/core';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,6 +29,10 @@ export interface ServerConfig {
   /** Largest retained value in bytes. */
   readonly maxRetainedSize: number;
   readonly logLevel: LogLevel;
+  /** Users who may join (config file only): `ticket` users with ticket authentication, `secret` users with wampcra. */
+  readonly users: readonly StaticUser[];
+  /** Whether clients may join anonymously; undefined: yes without users, no with users. */
+  readonly anonymous: boolean | undefined;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -49,6 +53,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   historyAge: 3600,
   maxRetainedSize: 256 * 1024,
   logLevel: 'info',
+  users: [],
+  anonymous: undefined,
 };
 
 /** A configuration mistake: printed as one line, and the server exits with status 2. */

@@ -131,6 +131,11 @@ interface AutobahnModule {
     readonly CBORSerializer: new () => Serializer;
   };
   readonly log: { warn: (...args: unknown[]) => void };
+  /** WAMP-CRA: `sign(key, challenge)` and, for salted secrets, `derive_key(password, salt, iterations, keylen)`. */
+  readonly auth_cra: {
+    sign(key: string, challenge: string): string;
+    derive_key(password: string, salt: string, iterations?: number, keylen?: number): string;
+  };
 }
 
 export const autobahn = createRequire(import.meta.url)('autobahn') as AutobahnModule;

@@ -15,6 +15,11 @@ import {
   type Identity,
   type RouterLogger,
   MessageCode,
+  craDeriveKey,
+  craSign,
+  staticUsersAuth,
+  checkStaticUsers,
+  type IdentityWithSecret,
 } from '@fox-wamp/core';
 import { deferred } from '../support/autobahn-client.js';
 import { InMemoryWampPeer, type WireMessage } from '../support/in-memory-wamp-peer.js';
@@ -85,7 +90,8 @@ describe('RouterAuth configuration', () => {
 
   it('refuses a configuration that cannot work, before the router opens anything', () => {
     expect(() => new Router({ auth: { methods: ['ticket'] } })).toThrow(/ticket, which needs an authenticate hook/);
-    expect(() => new RouterAuth({ methods: ['wampcra'] })).toThrow(/unknown authentication method "wampcra"/);
+    expect(() => new RouterAuth({ methods: ['wampcra'] })).toThrow(/wampcra, which needs an authenticate hook/);
+    expect(() => new RouterAuth({ methods: ['scram'] })).toThrow(/unknown authentication method "scram"/);
     expect(() => new RouterAuth({ methods: [] })).toThrow(/at least one method/);
     expect(() => new RouterAuth({ timeoutMs: 0 })).toThrow(/timeoutMs/);
   });
@@ -99,7 +105,7 @@ describe('RouterAuth configuration', () => {
 
   it('the ticket authenticator challenges with an empty extra and hands the ticket to the hook', async () => {
     const hook = vi.fn((request: AuthRequest): Identity => ({ authrole: `role-of-${String(request.secret)}` }));
-    const hello = { realm: 'realm1', authmethod: 'ticket', authid: 'joe', authextra: {}, connection: { protocol: 'wamp', transport: 'memory' } } as const;
+    const hello = { realm: 'realm1', authmethod: 'ticket', authid: 'joe', authextra: {}, session: 1, connection: { protocol: 'wamp', transport: 'memory' } } as const;
     const step = new TicketAuthenticator(hook).begin(hello);
     expect('challenge' in step && step.challenge).toEqual({});
     const next = await (step as Extract<typeof step, { respond: unknown }>).respond({ signature: 'xyz', extra: {} });
@@ -148,6 +154,8 @@ describe('ticket authentication', () => {
       authid: 'joe',
       authextra: { device: 'phone' },
       secret: 'secret!!!',
+      // The ID chosen at HELLO is the one WELCOME gives.
+      session: sessionId,
       connection: { protocol: 'wamp', transport: 'memory', remoteAddress: '192.0.2.7' },
     });
     const session = router.getRealm('realm1')!.getSession(sessionId as number)!;
@@ -628,5 +636,198 @@ describe('authorization', () => {
     await local.publish('com.local.topic', ['x']);
     expect(local.session.info.authrole).toBe('trusted');
     expect(authorize).not.toHaveBeenCalled();
+  });
+});
+
+describe('wampcra authentication', () => {
+  /** authid → password, role; `carol`'s secret is salted: the hook returns the derived key, never the password. */
+  const CRA_USERS: Record<string, IdentityWithSecret> = {
+    dave: { authrole: 'operator', authprovider: 'userdb', secret: 'dave-secret' },
+    carol: { authrole: 'admin', secret: craDeriveKey('carol-password', 'pepper', 100, 16), salt: 'pepper', iterations: 100, keylen: 16 },
+  };
+  const craHook = vi.fn((request: AuthRequest): IdentityWithSecret => {
+    const user = CRA_USERS[request.authid ?? ''];
+    if (user === undefined) throw new Error(`no user ${String(request.authid)}`);
+    return user;
+  });
+  afterEach(() => void craHook.mockClear());
+
+  /** HELLO with wampcra for `authid`: resolves with CHALLENGE.Extra, the challenge parsed. */
+  async function challenged(peer: InMemoryWampPeer, authid: string): Promise<{ extra: Record<string, unknown>; challenge: Record<string, unknown> }> {
+    peer.hello('realm1', { authmethods: ['wampcra'], authid });
+    const [code, method, extra] = await peer.next();
+    expect([code, method]).toEqual([M.CHALLENGE, 'wampcra']);
+    const challengeText = (extra as { challenge: string }).challenge;
+    return { extra: extra as Record<string, unknown>, challenge: JSON.parse(challengeText) as Record<string, unknown> };
+  }
+
+  it('asks the hook at HELLO, before the CHALLENGE, with the authid and no secret', async () => {
+    const peer = new InMemoryWampPeer(makeRouter({ authenticate: craHook, methods: ['wampcra'] }));
+    await challenged(peer, 'dave');
+    expect(craHook).toHaveBeenCalledTimes(1);
+    const request = craHook.mock.calls[0]![0];
+    expect(request).toMatchObject({ authmethod: 'wampcra', authid: 'dave', realm: 'realm1' });
+    expect(request).not.toHaveProperty('secret');
+  });
+
+  it('the challenge is the spec\'s JSON: authid, authrole, authmethod, authprovider, nonce, ISO timestamp, and the session ID WELCOME gives', async () => {
+    const peer = new InMemoryWampPeer(makeRouter({ authenticate: craHook, methods: ['wampcra'] }));
+    const before = Date.now();
+    const { extra, challenge } = await challenged(peer, 'dave');
+    expect(Object.keys(extra)).toEqual(['challenge']);
+    expect(challenge).toMatchObject({ authid: 'dave', authrole: 'operator', authmethod: 'wampcra', authprovider: 'userdb' });
+    expect(typeof challenge.nonce).toBe('string');
+    expect((challenge.nonce as string).length).toBeGreaterThanOrEqual(16);
+    expect(challenge.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(challenge.timestamp as string)).toBeGreaterThanOrEqual(before - 1);
+    expect(Number.isSafeInteger(challenge.session)).toBe(true);
+    peer.send([M.AUTHENTICATE, craSign('dave-secret', (extra as { challenge: string }).challenge), {}]);
+    const [code, sessionId, details] = await peer.next();
+    expect(code).toBe(M.WELCOME);
+    expect(sessionId).toBe(challenge.session);
+    expect(details).toMatchObject({ authid: 'dave', authrole: 'operator', authmethod: 'wampcra', authprovider: 'userdb' });
+  });
+
+  it('every attempt gets a fresh nonce and session ID', async () => {
+    const router = makeRouter({ authenticate: craHook, methods: ['wampcra'] });
+    const first = await challenged(new InMemoryWampPeer(router), 'dave');
+    const second = await challenged(new InMemoryWampPeer(router), 'dave');
+    expect(second.challenge.nonce).not.toBe(first.challenge.nonce);
+    expect(second.challenge.session).not.toBe(first.challenge.session);
+  });
+
+  it('a salted secret: CHALLENGE.Extra carries salt, iterations and keylen, and the key derived from the password signs', async () => {
+    const peer = new InMemoryWampPeer(makeRouter({ authenticate: craHook, methods: ['wampcra'] }));
+    const { extra, challenge } = await challenged(peer, 'carol');
+    expect(extra).toMatchObject({ salt: 'pepper', iterations: 100, keylen: 16 });
+    expect(challenge).toMatchObject({ authid: 'carol', authrole: 'admin', authprovider: 'dynamic' });
+    const key = craDeriveKey('carol-password', extra.salt as string, extra.iterations as number, extra.keylen as number);
+    peer.send([M.AUTHENTICATE, craSign(key, extra.challenge as string), {}]);
+    expect((await peer.next()).slice(0, 1)).toEqual([M.WELCOME]);
+  });
+
+  it('a salted secret signed with the bare password is refused', async () => {
+    const peer = new InMemoryWampPeer(makeRouter({ authenticate: craHook, methods: ['wampcra'] }));
+    const { extra } = await challenged(peer, 'carol');
+    peer.send([M.AUTHENTICATE, craSign('carol-password', extra.challenge as string), {}]);
+    expect((await peer.next())[2]).toBe(ErrorUri.authenticationFailed);
+  });
+
+  it('a wrong signature: ABORT wamp.error.authentication_failed, and no session', async () => {
+    const router = makeRouter({ authenticate: craHook, methods: ['wampcra'] });
+    const peer = new InMemoryWampPeer(router);
+    const { extra } = await challenged(peer, 'dave');
+    peer.send([M.AUTHENTICATE, craSign('not-daves-secret', extra.challenge as string), {}]);
+    const [code, details, reason] = await peer.next();
+    expect([code, reason]).toEqual([M.ABORT, ErrorUri.authenticationFailed]);
+    expect(details).toEqual({ message: 'wampcra signature does not match' });
+    expect(await peer.closed()).toEqual({ protocolError: false });
+    expect(router.sessionCount).toBe(0);
+  });
+
+  it('a signature that is not even base64 of the right length is refused the same way', async () => {
+    const peer = new InMemoryWampPeer(makeRouter({ authenticate: craHook, methods: ['wampcra'] }));
+    await challenged(peer, 'dave');
+    peer.send([M.AUTHENTICATE, '', {}]);
+    expect((await peer.next())[2]).toBe(ErrorUri.authenticationFailed);
+  });
+
+  it('a replayed AUTHENTICATE (a valid signature from an earlier handshake) is refused', async () => {
+    const router = makeRouter({ authenticate: craHook, methods: ['wampcra'] });
+    const first = new InMemoryWampPeer(router);
+    const { extra } = await challenged(first, 'dave');
+    const signature = craSign('dave-secret', extra.challenge as string);
+    first.send([M.AUTHENTICATE, signature, {}]);
+    expect((await first.next())[0]).toBe(M.WELCOME);
+    // An eavesdropper sends the same signature on a connection of its own.
+    const replay = new InMemoryWampPeer(router);
+    await challenged(replay, 'dave');
+    replay.send([M.AUTHENTICATE, signature, {}]);
+    expect((await replay.next())[2]).toBe(ErrorUri.authenticationFailed);
+    expect(router.sessionCount).toBe(1);
+  });
+
+  it('an unknown authid is refused at HELLO (no CHALLENGE), as the hook decides', async () => {
+    const peer = new InMemoryWampPeer(makeRouter({ authenticate: craHook, methods: ['wampcra'] }));
+    peer.hello('realm1', { authmethods: ['wampcra'], authid: 'mallory' });
+    expect(await peer.next()).toEqual([M.ABORT, { message: 'authentication denied' }, ErrorUri.authenticationDenied]);
+  });
+
+  it('HELLO without an authid is refused without asking the hook', async () => {
+    const peer = new InMemoryWampPeer(makeRouter({ authenticate: craHook, methods: ['wampcra'] }));
+    peer.hello('realm1', { authmethods: ['wampcra'] });
+    expect((await peer.next()).slice(1)).toEqual([{ message: 'wampcra needs an authid in HELLO' }, ErrorUri.authenticationDenied]);
+    expect(craHook).not.toHaveBeenCalled();
+  });
+
+  it('a hook that returns no secret (or a malformed salt) is a misconfiguration: ABORT wamp.error.authentication_failed', async () => {
+    const answers: unknown[] = [{ authrole: 'user' }, { authrole: 'user', secret: 's', iterations: 10 }, { authrole: 'user', secret: 's', salt: 'x', keylen: 0 }];
+    for (const answer of answers) {
+      const peer = new InMemoryWampPeer(makeRouter({ authenticate: async () => answer as Identity, methods: ['wampcra'] }));
+      peer.hello('realm1', { authmethods: ['wampcra'], authid: 'dave' });
+      const [code, details, reason] = await peer.next();
+      expect([code, reason]).toEqual([M.ABORT, ErrorUri.authenticationFailed]);
+      expect((details as { message: string }).message).toContain('invalid wampcra user');
+    }
+  });
+});
+
+describe('static users (the standalone server\'s users setting)', () => {
+  const users = checkStaticUsers([
+    { authid: 'alice', ticket: 's3cret', role: 'user' },
+    { authid: 'bob', secret: 'bob-key', role: 'admin' },
+    { authid: 'erin', secret: craDeriveKey('erin-pw', 'salt1', 50, 32), salt: 'salt1', iterations: 50, role: 'user' },
+  ]);
+
+  it('offers the methods the users need, and anonymous only when asked', () => {
+    expect(staticUsersAuth(users).methods).toEqual(['wampcra', 'ticket']);
+    expect(staticUsersAuth(users, { anonymous: true }).methods).toEqual(['wampcra', 'ticket', 'anonymous']);
+    expect(staticUsersAuth([users[0]!]).methods).toEqual(['ticket']);
+  });
+
+  it('ticket and wampcra users join with their role and provider static; each only by its own method', async () => {
+    const router = makeRouter(staticUsersAuth(users));
+    const [code, , details] = await ticketLogin(new InMemoryWampPeer(router), 'alice', 's3cret');
+    expect(code).toBe(M.WELCOME);
+    expect(details).toMatchObject({ authid: 'alice', authrole: 'user', authmethod: 'ticket', authprovider: 'static' });
+
+    const bob = new InMemoryWampPeer(router);
+    bob.hello('realm1', { authmethods: ['wampcra'], authid: 'bob' });
+    const [, , extra] = await bob.next();
+    bob.send([M.AUTHENTICATE, craSign('bob-key', (extra as { challenge: string }).challenge), {}]);
+    expect((await bob.next())[2]).toMatchObject({ authid: 'bob', authrole: 'admin', authmethod: 'wampcra', authprovider: 'static' });
+
+    const erin = new InMemoryWampPeer(router);
+    erin.hello('realm1', { authmethods: ['wampcra'], authid: 'erin' });
+    const [, , salted] = (await erin.next()) as [number, string, Record<string, unknown>];
+    expect(salted).toMatchObject({ salt: 'salt1', iterations: 50, keylen: 32 });
+    erin.send([M.AUTHENTICATE, craSign(craDeriveKey('erin-pw', 'salt1', 50, 32), salted.challenge as string), {}]);
+    expect((await erin.next())[0]).toBe(M.WELCOME);
+
+    // bob has a wampcra secret, not a ticket: his secret as a ticket does not work.
+    expect((await ticketLogin(new InMemoryWampPeer(router), 'bob', 'bob-key'))[2]).toBe(ErrorUri.authenticationDenied);
+    expect((await ticketLogin(new InMemoryWampPeer(router), 'alice', 'S3CRET'))[2]).toBe(ErrorUri.authenticationDenied);
+    expect((await ticketLogin(new InMemoryWampPeer(router), 'nobody', 's3cret'))[2]).toBe(ErrorUri.authenticationDenied);
+  });
+
+  it('anonymous clients, when allowed, get role anonymous and their session ID as authid, whatever authid they claim', async () => {
+    const peer = new InMemoryWampPeer(makeRouter(staticUsersAuth(users, { anonymous: true })));
+    peer.hello('realm1', { authid: 'alice' });
+    const [code, sessionId, details] = await peer.next();
+    expect(code).toBe(M.WELCOME);
+    expect(details).toMatchObject({ authid: String(sessionId), authrole: 'anonymous', authmethod: 'anonymous', authprovider: 'static' });
+  });
+
+  it('refuses malformed user lists with a message that names the user and the problem (never the secret)', () => {
+    expect(() => checkStaticUsers({})).toThrow('users must be a list of users');
+    expect(() => checkStaticUsers([{ authid: 'a', role: 'r' }])).toThrow('users[0] (a): give either ticket');
+    expect(() => checkStaticUsers([{ authid: 'a', role: 'r', ticket: 't', secret: 's' }])).toThrow(/users\[0\] \(a\): give either/);
+    expect(() => checkStaticUsers([{ authid: 'a', role: 'r', ticket: 't', salt: 'x' }])).toThrow('go with secret');
+    expect(() => checkStaticUsers([{ authid: 'a', role: 'r', secret: 'topsecret', salt: 'x', iterations: 1.5 }])).toThrow(
+      'users[0] (a): iterations must be a positive integer',
+    );
+    expect(() => checkStaticUsers([{ authid: 'a', role: 'r', secret: 's', password: 'p' }])).toThrow('unknown field "password"');
+    expect(() => checkStaticUsers([{ authid: 'a', role: 'r', ticket: 't' }, { authid: 'a', role: 'r', ticket: 'u' }])).toThrow('listed twice');
+    expect(() => checkStaticUsers([{ role: 'r', ticket: 't' }])).toThrow('users[0]: authid must be a non-empty string');
   });
 });

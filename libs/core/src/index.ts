@@ -7,11 +7,25 @@ export {
   MAX_WAITING_AUTHORIZATIONS,
   type AuthOptions,
 } from './auth/router-auth.js';
-export type { AuthRequest, AuthenticateHook, ConnectionInfo, Identity } from './auth/authenticate-hook.js';
+export type { AuthRequest, AuthenticateHook, ConnectionInfo, Identity, IdentityWithSecret } from './auth/authenticate-hook.js';
 export type { AuthHello, AuthResponse, AuthStep, Authenticator } from './auth/authenticator.js';
 export type { AuthorizeAction, AuthorizeHook, AuthorizeRequest } from './auth/authorize-hook.js';
 export { AnonymousAuthenticator } from './auth/anonymous-authenticator.js';
 export { TicketAuthenticator } from './auth/ticket-authenticator.js';
+export {
+  WampCraAuthenticator,
+  craSign,
+  craDeriveKey,
+  CRA_DEFAULT_ITERATIONS,
+  CRA_DEFAULT_KEYLEN,
+} from './auth/wampcra-authenticator.js';
+export {
+  staticUsersHook,
+  staticUsersAuth,
+  checkStaticUsers,
+  type StaticUser,
+  type StaticUsersOptions,
+} from './auth/static-users.js';
 export { AuthorizationGate, type GateHandlers, type GateOptions } from './auth/authorization-gate.js';
 export { Realm, type RealmOptions, type SessionListener } from './router/realm.js';
 export { Session, type SessionInfo, type SessionPeer, type SessionProtocol } from './router/session.js';

@@ -43,6 +43,7 @@ export {
   type AuthenticateHook,
   type AuthRequest,
   type Identity,
+  type IdentityWithSecret,
   type AuthorizeHook,
   type AuthorizeRequest,
   type AuthorizeAction,

@@ -12,14 +12,19 @@ export interface ConnectionInfo {
 /** A client asking to join a realm, as the application's `authenticate` hook sees it. */
 export interface AuthRequest {
   readonly realm: string;
-  /** The method the router chose from the client's `authmethods`: `ticket` or `anonymous`. */
+  /** The method the router chose from the client's `authmethods`: `ticket`, `wampcra` or `anonymous`. */
   readonly authmethod: string;
   /** Who the client says it is (HELLO.Details.authid); may be absent, e.g. for `anonymous`. */
   readonly authid?: string;
   /** HELLO.Details.authextra (`{}` when absent). */
   readonly authextra: Record<string, unknown>;
-  /** The secret the method carries: for `ticket` the ticket from AUTHENTICATE; absent for `anonymous`. */
+  /**
+   * The secret the method carries: for `ticket` the ticket from AUTHENTICATE; absent for `anonymous` and for
+   * `wampcra` (there the hook is asked before the CHALLENGE and returns the secret; see `IdentityWithSecret`).
+   */
   readonly secret?: string;
+  /** The ID the session will have once admitted (WAMP-CRA's challenge names it; a hook may log it). */
+  readonly session: number;
   readonly connection: ConnectionInfo;
 }
 
@@ -39,8 +44,31 @@ export interface Identity {
 }
 
 /**
- * The application's authentication: returns the identity the client may join as, or throws (rejects) to
- * refuse it. A thrown `RouterError` chooses the ABORT reason and message the client sees; anything else is
- * `wamp.error.authentication_denied` with a generic message (the error itself is only logged).
+ * What the hook returns for a challenge-response method (`wampcra`): the identity the client joins as if it
+ * proves it knows `secret`. The router sends the CHALLENGE and checks the signature itself.
  */
-export type AuthenticateHook = (request: AuthRequest) => Identity | Promise<Identity>;
+export interface IdentityWithSecret extends Identity {
+  /** The shared secret; with `salt`, the key derived from the password (PBKDF2-SHA256, base64), not the password. */
+  readonly secret: string;
+  /** The PBKDF2 salt: sent to the client in CHALLENGE.Extra with `iterations` and `keylen`, so it derives the key. */
+  readonly salt?: string;
+  /** PBKDF2 iterations (default 1000, as in the clients' `derive_key`). */
+  readonly iterations?: number;
+  /** Length of the derived key in bytes (default 32). */
+  readonly keylen?: number;
+}
+
+/**
+ * The application's authentication. One hook serves every method, and `request.authmethod` tells them apart:
+ * - `ticket` (and `anonymous`): the hook verifies what the client presented (`request.secret`) and returns
+ *   the identity the client may join as;
+ * - `wampcra`: the hook is asked at HELLO, with the authid and no secret, and looks the user up: it returns
+ *   the identity together with the user's secret (`IdentityWithSecret`), and the router challenges the
+ *   client and verifies its signature.
+ * Throwing (rejecting) refuses the client. A thrown `RouterError` chooses the ABORT reason and message the
+ * client sees; anything else is `wamp.error.authentication_denied` with a generic message (the error itself
+ * is only logged).
+ */
+export type AuthenticateHook = (
+  request: AuthRequest,
+) => Identity | IdentityWithSecret | Promise<Identity | IdentityWithSecret>;

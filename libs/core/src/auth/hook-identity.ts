@@ -15,7 +15,7 @@ export function askHook(hook: AuthenticateHook, request: AuthRequest): AuthStep 
   return { identity: checkedIdentity(answer, request) };
 }
 
-function checkedIdentity(value: unknown, request: AuthRequest): Identity {
+export function checkedIdentity(value: unknown, request: AuthRequest): Identity {
   const problem = identityProblem(value);
   if (problem !== undefined) {
     throw new RouterError(ErrorUri.authenticationFailed, `the authenticate hook returned an invalid identity: ${problem}`);

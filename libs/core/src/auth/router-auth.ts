@@ -3,10 +3,14 @@ import type { AuthenticateHook } from './authenticate-hook.js';
 import type { Authenticator } from './authenticator.js';
 import type { AuthorizeHook } from './authorize-hook.js';
 import { TicketAuthenticator } from './ticket-authenticator.js';
+import { WampCraAuthenticator } from './wampcra-authenticator.js';
 
 /** The router's `auth` option: how clients authenticate and what they may do. */
 export interface AuthOptions {
-  /** Checks credentials (`ticket`) and admits or refuses clients (also `anonymous` ones, when offered). */
+  /**
+   * Checks credentials (`ticket`), looks up users' secrets (`wampcra`), and admits or refuses clients (also
+   * `anonymous` ones, when offered). See `AuthenticateHook` for the contract of each method.
+   */
   readonly authenticate?: AuthenticateHook;
   /**
    * The methods the router offers. The client's `authmethods` order decides among them (absent:
@@ -29,7 +33,7 @@ export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
 export const MAX_WAITING_AUTHORIZATIONS = 10_000;
 
 /** The method names this router implements. */
-export const AUTH_METHODS = ['anonymous', 'ticket'] as const;
+export const AUTH_METHODS = ['anonymous', 'ticket', 'wampcra'] as const;
 
 /** The router's authentication and authorization settings, checked once at construction. */
 export class RouterAuth {
@@ -69,6 +73,9 @@ function authenticatorFor(method: unknown, hook: AuthenticateHook | undefined): 
     case 'ticket':
       if (hook === undefined) throw new Error('auth.methods offers ticket, which needs an authenticate hook');
       return new TicketAuthenticator(hook);
+    case 'wampcra':
+      if (hook === undefined) throw new Error('auth.methods offers wampcra, which needs an authenticate hook');
+      return new WampCraAuthenticator(hook);
     default:
       throw new Error(`auth.methods: unknown authentication method ${JSON.stringify(method)} (known: ${AUTH_METHODS.join(', ')})`);
   }

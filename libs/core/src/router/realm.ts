@@ -85,9 +85,12 @@ export class Realm {
     return this.sessionsById.get(id);
   }
 
-  /** Admits a session to the realm. Without an `authid`, the session's ID (as a string) is its authid. */
-  join(peer: SessionPeer, info: Omit<SessionInfo, 'authid'> & { authid?: string }): Session {
-    const id = randomId();
+  /**
+   * Admits a session to the realm. Without an `authid`, the session's ID (as a string) is its authid. `id`:
+   * one chosen with `randomId()` before joining (WAMP-CRA names it in its challenge); default a fresh one.
+   */
+  join(peer: SessionPeer, info: Omit<SessionInfo, 'authid'> & { authid?: string }, id = randomId()): Session {
+    if (this.sessionsById.has(id)) throw new Error(`session ID ${id} is in use in realm ${this.name}`);
     const session = new Session(id, this, peer, { ...info, authid: info.authid ?? String(id) });
     this.sessionsById.set(session.id, session);
     this.logger.debug('session joined', { realm: this.name, session: session.id, protocol: info.protocol, authid: session.info.authid });

@@ -8,6 +8,7 @@ import type { Call, CallSink } from '../router/call.js';
 import type { InvocationAnswer } from '../router/dealer.js';
 import type { EventDelivery, InvocationDelivery } from '../router/deliveries.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
+import { randomId } from '../router/ids.js';
 import type { RouterLogger } from '../router/logger.js';
 import { hasKwargs, type Payload } from '../router/payload.js';
 import type { Router } from '../router/router.js';
@@ -45,6 +46,8 @@ type ConnectionState =
 interface Handshake {
   readonly realm: string;
   readonly method: string;
+  /** The ID the session gets if admitted: chosen at HELLO because a WAMP-CRA challenge must name it. */
+  readonly sessionId: number;
   readonly timer: NodeJS.Timeout;
   /** Continues with the client's AUTHENTICATE; set while a CHALLENGE is unanswered. */
   respond: ((response: AuthResponse) => AuthStep | PromiseLike<AuthStep>) | undefined;
@@ -264,6 +267,7 @@ export class WampConnection implements SessionPeer {
     const handshake: Handshake = {
       realm: realmName,
       method: authenticator.method,
+      sessionId: randomId(),
       respond: undefined,
       timer: setTimeout(() => {
         this.authenticationFailed(handshake, new RouterError(ErrorUri.authenticationFailed, 'authentication timed out'));
@@ -272,7 +276,14 @@ export class WampConnection implements SessionPeer {
     handshake.timer.unref();
     this.state = { phase: 'authenticating', handshake };
     const connection = { protocol: 'wamp', transport: this.transport.kind, remoteAddress: this.transport.remoteAddress } as const;
-    const hello = { realm: realmName, authmethod: authenticator.method, authid: offer.authid, authextra: offer.authextra, connection };
+    const hello = {
+      realm: realmName,
+      authmethod: authenticator.method,
+      authid: offer.authid,
+      authextra: offer.authextra,
+      session: handshake.sessionId,
+      connection,
+    };
     this.authenticationStep(handshake, () => authenticator.begin(hello));
   }
 
@@ -348,17 +359,21 @@ export class WampConnection implements SessionPeer {
     const realm = this.router.resolveRealm(handshake.realm);
     if (realm === undefined) return this.abort(ErrorUri.noSuchRealm, `no realm named ${handshake.realm}`, false);
     // Without an authid (anonymous), the session ID is the authid: unique and stable for the session's life.
-    const session = realm.join(this, {
-      protocol: 'wamp',
-      authid: identity.authid,
-      authrole: identity.authrole,
-      authmethod: handshake.method,
-      authprovider: identity.authprovider ?? 'static',
-      authextra: identity.authextra,
-      transport: this.transport.kind,
-      serializer: this.transport.serializer.name,
-      remoteAddress: this.transport.remoteAddress,
-    });
+    const session = realm.join(
+      this,
+      {
+        protocol: 'wamp',
+        authid: identity.authid,
+        authrole: identity.authrole,
+        authmethod: handshake.method,
+        authprovider: identity.authprovider ?? 'static',
+        authextra: identity.authextra,
+        transport: this.transport.kind,
+        serializer: this.transport.serializer.name,
+        remoteAddress: this.transport.remoteAddress,
+      },
+      handshake.sessionId,
+    );
     const auth = this.router.auth;
     const gate =
       auth.authorize === undefined
