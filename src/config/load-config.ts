@@ -31,7 +31,7 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   historyAge: { kind: 'positive', flag: '--history-age <seconds>', help: 'how long an event stays in the history' },
   maxRetainedSize: { kind: 'positive', flag: '--max-retained-size <bytes>', help: 'largest retained value' },
   logLevel: { kind: 'string', flag: '--log-level <level>', help: 'log level', choices: LOG_LEVELS },
-  users: { kind: 'users', help: 'users who may join, with a ticket or a wampcra secret (config file only)' },
+  users: { kind: 'users', help: 'users who may join, with a ticket, a wampcra secret or a cryptosign pubkey (config file only)' },
   anonymous: { kind: 'optionalBoolean', help: 'whether clients may join anonymously (default: only when there are no users)' },
 };
 

@@ -29,7 +29,7 @@ export interface ServerConfig {
   /** Largest retained value in bytes. */
   readonly maxRetainedSize: number;
   readonly logLevel: LogLevel;
-  /** Users who may join (config file only): `ticket` users with ticket authentication, `secret` users with wampcra. */
+  /** Users who may join (config file only): `ticket` users with ticket authentication, `secret` users with wampcra, `pubkey`/`pubkeys` users with cryptosign. */
   readonly users: readonly StaticUser[];
   /** Whether clients may join anonymously; undefined: yes without users, no with users. */
   readonly anonymous: boolean | undefined;

@@ -19,6 +19,7 @@ export {
   CRA_DEFAULT_ITERATIONS,
   CRA_DEFAULT_KEYLEN,
 } from './auth/wampcra-authenticator.js';
+export { CryptosignAuthenticator, ed25519PublicKey, type IdentityWithPubkeys } from './auth/cryptosign-authenticator.js';
 export {
   staticUsersHook,
   staticUsersAuth,

@@ -44,6 +44,7 @@ export {
   type AuthRequest,
   type Identity,
   type IdentityWithSecret,
+  type IdentityWithPubkeys,
   type AuthorizeHook,
   type AuthorizeRequest,
   type AuthorizeAction,

@@ -1,4 +1,5 @@
 import type { SessionProtocol } from '../router/session.js';
+import type { IdentityWithPubkeys } from './cryptosign-authenticator.js';
 
 /** How a client is connected: for hooks that decide by address or transport. */
 export interface ConnectionInfo {
@@ -12,15 +13,16 @@ export interface ConnectionInfo {
 /** A client asking to join a realm, as the application's `authenticate` hook sees it. */
 export interface AuthRequest {
   readonly realm: string;
-  /** The method the router chose from the client's `authmethods`: `ticket`, `wampcra` or `anonymous`. */
+  /** The method the router chose from the client's `authmethods`: `ticket`, `wampcra`, `cryptosign` or `anonymous`. */
   readonly authmethod: string;
-  /** Who the client says it is (HELLO.Details.authid); may be absent, e.g. for `anonymous`. */
+  /** Who the client says it is (HELLO.Details.authid); may be absent, e.g. for `anonymous` and `cryptosign`. */
   readonly authid?: string;
-  /** HELLO.Details.authextra (`{}` when absent). */
+  /** HELLO.Details.authextra (`{}` when absent); for `cryptosign` it carries the client's `pubkey` (hex). */
   readonly authextra: Record<string, unknown>;
   /**
-   * The secret the method carries: for `ticket` the ticket from AUTHENTICATE; absent for `anonymous` and for
-   * `wampcra` (there the hook is asked before the CHALLENGE and returns the secret; see `IdentityWithSecret`).
+   * The secret the method carries: for `ticket` the ticket from AUTHENTICATE; absent for `anonymous`, and for
+   * `wampcra` and `cryptosign` (there the hook is asked before the CHALLENGE and returns the secret or the
+   * public keys; see `IdentityWithSecret`, `IdentityWithPubkeys`).
    */
   readonly secret?: string;
   /** The ID the session will have once admitted (WAMP-CRA's challenge names it; a hook may log it). */
@@ -64,11 +66,14 @@ export interface IdentityWithSecret extends Identity {
  *   the identity the client may join as;
  * - `wampcra`: the hook is asked at HELLO, with the authid and no secret, and looks the user up: it returns
  *   the identity together with the user's secret (`IdentityWithSecret`), and the router challenges the
- *   client and verifies its signature.
+ *   client and verifies its signature;
+ * - `cryptosign`: the hook is asked at HELLO, with `authextra.pubkey` and maybe an authid, and returns the
+ *   identity together with the principal's public keys (`IdentityWithPubkeys`); the router refuses a key
+ *   not among them, challenges the client and verifies its Ed25519 signature.
  * Throwing (rejecting) refuses the client. A thrown `RouterError` chooses the ABORT reason and message the
  * client sees; anything else is `wamp.error.authentication_denied` with a generic message (the error itself
  * is only logged).
  */
 export type AuthenticateHook = (
   request: AuthRequest,
-) => Identity | IdentityWithSecret | Promise<Identity | IdentityWithSecret>;
+) => Identity | IdentityWithSecret | IdentityWithPubkeys | Promise<Identity | IdentityWithSecret | IdentityWithPubkeys>;

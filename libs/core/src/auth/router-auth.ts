@@ -2,13 +2,14 @@ import { AnonymousAuthenticator } from './anonymous-authenticator.js';
 import type { AuthenticateHook } from './authenticate-hook.js';
 import type { Authenticator } from './authenticator.js';
 import type { AuthorizeHook } from './authorize-hook.js';
+import { CryptosignAuthenticator } from './cryptosign-authenticator.js';
 import { TicketAuthenticator } from './ticket-authenticator.js';
 import { WampCraAuthenticator } from './wampcra-authenticator.js';
 
 /** The router's `auth` option: how clients authenticate and what they may do. */
 export interface AuthOptions {
   /**
-   * Checks credentials (`ticket`), looks up users' secrets (`wampcra`), and admits or refuses clients (also
+   * Checks credentials (`ticket`), looks up users' secrets (`wampcra`) or public keys (`cryptosign`), and admits or refuses clients (also
    * `anonymous` ones, when offered). See `AuthenticateHook` for the contract of each method.
    */
   readonly authenticate?: AuthenticateHook;
@@ -33,7 +34,7 @@ export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
 export const MAX_WAITING_AUTHORIZATIONS = 10_000;
 
 /** The method names this router implements. */
-export const AUTH_METHODS = ['anonymous', 'ticket', 'wampcra'] as const;
+export const AUTH_METHODS = ['anonymous', 'ticket', 'wampcra', 'cryptosign'] as const;
 
 /** The router's authentication and authorization settings, checked once at construction. */
 export class RouterAuth {
@@ -76,6 +77,9 @@ function authenticatorFor(method: unknown, hook: AuthenticateHook | undefined): 
     case 'wampcra':
       if (hook === undefined) throw new Error('auth.methods offers wampcra, which needs an authenticate hook');
       return new WampCraAuthenticator(hook);
+    case 'cryptosign':
+      if (hook === undefined) throw new Error('auth.methods offers cryptosign, which needs an authenticate hook');
+      return new CryptosignAuthenticator(hook);
     default:
       throw new Error(`auth.methods: unknown authentication method ${JSON.stringify(method)} (known: ${AUTH_METHODS.join(', ')})`);
   }
