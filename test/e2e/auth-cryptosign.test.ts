@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorUri } from '@fox-wamp/core';
-import { autobahn, AutobahnClients, ConnectionClosedError, connectAutobahn, type Dict } from '../support/autobahn-client.js';
+import { autobahn, AutobahnClients, type Dict, refusalReasonOf } from '../support/autobahn-client.js';
 import { CryptosignTestKey } from '../support/cryptosign-key.js';
 import { PythonScript, pythonAutobahnProblem, SYSTEM_PYTHON } from '../support/python-process.js';
 import { startServer, type RunningServer } from '../support/server-process.js';
@@ -76,16 +76,8 @@ function cryptosignLogin(announced: NaclKeyPair, options: { authid?: string; sig
 }
 
 /** The ABORT an autobahn client got instead of WELCOME: its reason URI. */
-async function refusalReason(extra: Dict): Promise<string | null> {
-  const error = await connectAutobahn(server.wampUrl, 'json', 'realm1', extra).then(
-    async (client) => {
-      await client.close();
-      return expect.fail(`the server welcomed the client as ${JSON.stringify(client.welcome)}`);
-    },
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(ConnectionClosedError);
-  return (error as ConnectionClosedError).details.reason;
+function refusalReason(extra: Dict): Promise<string | null> {
+  return refusalReasonOf(server.wampUrl, extra);
 }
 
 describe('cryptosign users from the config file, with npm autobahn (tweetnacl)', () => {

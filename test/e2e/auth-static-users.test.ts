@@ -8,9 +8,9 @@ import { craDeriveKey, ErrorUri } from '@fox-wamp/core';
 import {
   autobahn,
   AutobahnClients,
-  ConnectionClosedError,
   connectAutobahn,
   type Dict,
+  refusalReasonOf,
 } from '../support/autobahn-client.js';
 import { PythonScript, pythonAutobahnProblem } from '../support/python-process.js';
 import { runServerToExit, startServer, type RunningServer } from '../support/server-process.js';
@@ -84,16 +84,8 @@ function wampcra(authid: string, password: string, seen: SeenChallenge = {}): Di
 }
 
 /** The ABORT an autobahn client got instead of WELCOME: its reason URI. */
-async function refusalReason(extra: Dict): Promise<string | null> {
-  const error = await connectAutobahn(server.wampUrl, 'json', 'realm1', extra).then(
-    async (client) => {
-      await client.close();
-      return expect.fail(`the server welcomed the client as ${JSON.stringify(client.welcome)}`);
-    },
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(ConnectionClosedError);
-  return (error as ConnectionClosedError).details.reason;
+function refusalReason(extra: Dict): Promise<string | null> {
+  return refusalReasonOf(server.wampUrl, extra);
 }
 
 describe('WAMP-CRA users from the config file, with npm autobahn', () => {

@@ -8,71 +8,30 @@ authextra.pubkey, and the challenge is answered with key.sign_challenge(challeng
 {"aborted": {"reason": ..., "message": ...}} when the router refuses the session. Exits 0 in both cases.
 """
 
-import asyncio
 import sys
 
 import txaio
 
 txaio.use_asyncio()
 
-from autobahn.asyncio.wamp import ApplicationRunner, ApplicationSession  # noqa: E402
 from autobahn.wamp.cryptosign import CryptosignKey  # noqa: E402
 
-from wamp_session import SERIALIZERS, emit  # noqa: E402
-
-DISCONNECT_TIMEOUT_S = 15
+from wamp_session import emit, run_authentication  # noqa: E402
 
 
 def main():
-    url, realm, serializer, authid, seed = sys.argv[1:]
+    authid, seed = sys.argv[4:]
     key = CryptosignKey.from_bytes(bytes.fromhex(seed))
-    txaio.start_logging(out=sys.stderr, level="warn")
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    disconnected = loop.create_future()
 
-    class Session(ApplicationSession):
-        joined = False
+    def answer(challenge):
+        emit(challenge={"method": challenge.method, "extra": challenge.extra})
+        # A future resolving to hex(signature || challenge); autobahn awaits it.
+        return key.sign_challenge(challenge)
 
-        def onConnect(self):
-            self.join(self.config.realm, authmethods=["cryptosign"], authid=None if authid == "-" else authid,
-                      authextra={"pubkey": key.public_key()})
-
-        def onChallenge(self, challenge):
-            emit(challenge={"method": challenge.method, "extra": challenge.extra})
-            # A future resolving to hex(signature || challenge); autobahn awaits it.
-            return key.sign_challenge(challenge)
-
-        async def onJoin(self, details):
-            self.joined = True
-            emit(welcome={
-                "session": details.session,
-                "authid": details.authid,
-                "authrole": details.authrole,
-                "authmethod": details.authmethod,
-                "authprovider": details.authprovider,
-            })
-            self.leave()
-
-        def onLeave(self, details):
-            # An ABORT before WELCOME arrives here too, with the router's reason and message.
-            if not self.joined:
-                emit(aborted={"reason": details.reason, "message": details.message})
-            self.disconnect()
-
-        def onDisconnect(self):
-            if not disconnected.done():
-                disconnected.set_result(None)
-
-    runner = ApplicationRunner(url, realm, serializers=[SERIALIZERS[serializer]()])
-    try:
-        loop.run_until_complete(runner.run(Session, start_loop=False))
-        loop.run_until_complete(asyncio.wait_for(disconnected, DISCONNECT_TIMEOUT_S))
-    except Exception as error:  # report anything, the test shows it
-        emit(error=repr(error))
-        sys.exit(1)
-    finally:
-        loop.close()
+    run_authentication(
+        {"authmethods": ["cryptosign"], "authid": None if authid == "-" else authid, "authextra": {"pubkey": key.public_key()}},
+        answer,
+    )
 
 
 if __name__ == "__main__":

@@ -77,3 +77,59 @@ def run(body, stay=False):
     finally:
         loop.close()
     sys.exit(status["code"])
+
+
+AUTH_DISCONNECT_TIMEOUT_S = 15
+
+
+def run_authentication(join_options, answer_challenge):
+    """One authentication attempt: joins with ``join_options`` (``authmethods``, ``authid``, ``authextra``),
+    answers the CHALLENGE with ``answer_challenge(challenge)`` (a string, or an awaitable of one), and reports
+    the outcome: ``{"welcome": {...}}`` after WELCOME (then leaves) or ``{"aborted": {"reason", "message"}}``
+    when the router refuses the session. Exits 0 in both cases, 1 on anything unexpected.
+    ``sys.argv`` starts with URL REALM SERIALIZER, as for ``run``."""
+    url, realm, serializer = sys.argv[1:4]
+    txaio.start_logging(out=sys.stderr, level="warn")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    disconnected = loop.create_future()
+
+    class Session(ApplicationSession):
+        joined = False
+
+        def onConnect(self):
+            self.join(self.config.realm, **join_options)
+
+        def onChallenge(self, challenge):
+            return answer_challenge(challenge)
+
+        async def onJoin(self, details):
+            self.joined = True
+            emit(welcome={
+                "session": details.session,
+                "authid": details.authid,
+                "authrole": details.authrole,
+                "authmethod": details.authmethod,
+                "authprovider": details.authprovider,
+            })
+            self.leave()
+
+        def onLeave(self, details):
+            # An ABORT before WELCOME arrives here too, with the router's reason and message.
+            if not self.joined:
+                emit(aborted={"reason": details.reason, "message": details.message})
+            self.disconnect()
+
+        def onDisconnect(self):
+            if not disconnected.done():
+                disconnected.set_result(None)
+
+    runner = ApplicationRunner(url, realm, serializers=[SERIALIZERS[serializer]()])
+    try:
+        loop.run_until_complete(runner.run(Session, start_loop=False))
+        loop.run_until_complete(asyncio.wait_for(disconnected, AUTH_DISCONNECT_TIMEOUT_S))
+    except Exception as error:  # report anything, the test shows it
+        emit(error=repr(error))
+        sys.exit(1)
+    finally:
+        loop.close()

@@ -274,6 +274,22 @@ export class AutobahnClients {
 }
 
 /** The reason a promise rejected; fails (with what it resolved to) if it resolved. */
+/**
+ * Connects to `url` (JSON, realm1) with the given connection options and expects the router to refuse the
+ * session: resolves to the ABORT reason URI, and fails the test if the client is welcomed instead.
+ */
+export async function refusalReasonOf(url: string, extra: Record<string, unknown>): Promise<string | null> {
+  const error = await connectAutobahn(url, 'json', 'realm1', extra).then(
+    async (client) => {
+      await client.close();
+      throw new Error(`the server welcomed the client as ${JSON.stringify(client.welcome)}`);
+    },
+    (failure: unknown) => failure,
+  );
+  if (!(error instanceof ConnectionClosedError)) throw error;
+  return error.details.reason;
+}
+
 export async function rejectionOf(promise: PromiseLike<unknown> | undefined): Promise<AutobahnError> {
   let value: unknown;
   try {
