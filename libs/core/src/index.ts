@@ -50,7 +50,8 @@ export {
   type CallOptions,
   type YieldOptions,
 } from './router/options.js';
-export { EMPTY_PAYLOAD, hasKwargs, type Payload } from './router/payload.js';
+export { EMPTY_PAYLOAD, hasKwargs, plainPayload, type MessageProperties, type Payload } from './router/payload.js';
+export { levelsOfKey, mqttTopicOf, topicKey, topicKeyOfUri, wampUriOf, type TopicLevels } from './router/topic.js';
 export { TopicIndex } from './router/topic-index.js';
 export {
   parseWampPattern,
@@ -128,4 +129,4 @@ export {
 export { TopicTree } from './retained/topic-tree.js';
 export { patternMatches } from './router/topic-pattern.js';
 export type { Publication } from './router/broker.js';
-export type { SubscriptionFilter } from './router/subscription.js';
+export type { SubscriptionFilter, SubscriptionSpec } from './router/subscription.js';

@@ -33,7 +33,7 @@ export function attachSubscriptionMeta(realm: Realm, service: MetaService): void
     const topic = stringArgument(args, 0, 'topic');
     const match = matchOption(dictArgument(args, 1, 'options'));
     // The subscription a plain SUBSCRIBE with these options would join (one without a filter).
-    const key = Subscription.keyOf(topic, match, undefined);
+    const key = Subscription.keyOf({ uri: topic, match });
     for (const subscription of realm.broker.subscriptions()) if (subscription.key === key) return { args: [subscription.id] };
     return { args: [null] };
   });

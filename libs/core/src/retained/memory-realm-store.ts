@@ -1,3 +1,4 @@
+import { levelsOfKey } from '../router/topic.js';
 import type { TopicPattern } from '../router/topic-pattern.js';
 import type {
   HistoryEvent,
@@ -33,7 +34,7 @@ export class MemoryRealmStore implements RealmStore {
   }
 
   async get(topic: string): Promise<RetainedEntry | undefined> {
-    return this.entries.get(topic.split('.'));
+    return this.entries.get(levelsOfKey(topic));
   }
 
   async find(pattern: TopicPattern): Promise<RetainedEntry[]> {
@@ -46,7 +47,7 @@ export class MemoryRealmStore implements RealmStore {
 
   /** The synchronous core of `write`, for stores that build on this one. */
   protected writeNow(write: RetainedWrite): WriteResult {
-    const levels = write.topic.split('.');
+    const levels = levelsOfKey(write.topic);
     const previous = this.entries.get(levels);
     if (!writeConditionHolds(write.condition, previous)) return { applied: false, current: previous };
     if (isDeletion(write.payload)) {
@@ -68,7 +69,7 @@ export class MemoryRealmStore implements RealmStore {
 
   /** Puts an entry back as it was (loading a durable store). */
   protected restore(entry: RetainedEntry): void {
-    this.entries.set(entry.topic.split('.'), entry);
+    this.entries.set(levelsOfKey(entry.topic), entry);
   }
 
   async willsOf(publisherId: number): Promise<RetainedEntry[]> {

@@ -4,6 +4,7 @@ import type { WhenCondition } from './retained-value.js';
 
 /** A retained entry: the whole last publication on a topic (not a merge of them). */
 export interface RetainedEntry {
+  /** The topic key (`topicKey`: the WAMP URI for WAMP topics); `levelsOfKey` gives the levels back. */
   readonly topic: string;
   readonly payload: Payload;
   /** Session ID of the writer; 0 for the router itself (a will, a reducer...). */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { deserialize, serialize } from 'node:v8';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Payload } from '../router/payload.js';
+import { plainPayload, type Payload } from '../router/payload.js';
 import { MemoryRealmStore } from './memory-realm-store.js';
 import type { HistoryEvent, HistoryRetention, RealmStore, RetainedEntry, RetainedWrite, StoreProvider, WriteResult } from './realm-store.js';
 
@@ -156,7 +156,7 @@ class SqliteRealmStore extends MemoryRealmStore {
       this.realm,
       event.eventId,
       event.topic,
-      serialize(event.payload),
+      serialize(plainPayload(event.payload)),
       event.publisherId,
       event.publicationId,
       event.publishedAt,
@@ -218,7 +218,7 @@ function rowOf(realm: string, entry: RetainedEntry) {
   return {
     realm,
     topic: entry.topic,
-    payload: serialize(entry.payload),
+    payload: serialize(plainPayload(entry.payload)),
     publisherId: entry.publisherId,
     publicationId: entry.publicationId,
     eventId: entry.eventId,

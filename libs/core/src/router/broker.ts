@@ -5,15 +5,16 @@ import type { PublishOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { valueOf } from '../retained/retained-value.js';
 import type { Session } from './session.js';
-import { Subscription, type SubscriptionFilter } from './subscription.js';
+import { Subscription, type SubscriptionSpec } from './subscription.js';
+import { wampUriOf, type TopicLevels } from './topic.js';
 import { TopicIndex } from './topic-index.js';
-import type { MatchPolicy, TopicPattern } from './topic-pattern.js';
 
 /** A publication on its way to subscribers, as the realm's publication pipeline hands it over. */
 export interface Publication {
   readonly publisher: Session | undefined;
+  /** The topic key (see `topicKey`). */
   readonly topic: string;
-  readonly levels: readonly string[];
+  readonly levels: TopicLevels;
   readonly payload: Payload;
   readonly options: PublishOptions;
   readonly publicationId: number;
@@ -42,15 +43,15 @@ export class Broker {
     return this.byId.values();
   }
 
-  /** Adds `session` to the subscription for (uri, match, filter), creating it if needed. Idempotent per session. */
-  subscribe(session: Session, uri: string, match: MatchPolicy, pattern: TopicPattern, filter?: SubscriptionFilter): Subscription {
-    const key = Subscription.keyOf(uri, match, filter);
+  /** Adds `session` to the subscription `spec` names, creating it if needed. Idempotent per session. */
+  subscribe(session: Session, spec: SubscriptionSpec): Subscription {
+    const key = Subscription.keyOf(spec);
     let subscription = this.byKey.get(key);
     if (subscription === undefined) {
-      subscription = new Subscription(randomId(), uri, match, pattern, filter);
+      subscription = new Subscription(randomId(), spec);
       this.byKey.set(key, subscription);
       this.byId.set(subscription.id, subscription);
-      this.index.add(pattern, subscription);
+      this.index.add(spec.pattern, subscription);
     }
     subscription.subscribers.add(session);
     session.subscriptions.add(subscription);
@@ -85,20 +86,16 @@ export class Broker {
         }
         if (!subscription.filter.test(value)) return;
       }
+      if (subscription.shareGroup !== undefined) {
+        const member = subscription.nextShareMember(accepts);
+        if (member !== undefined) send(member, eventFor(subscription, publication, disclosed), subscription);
+        return;
+      }
       let event: EventDelivery | undefined;
       for (const subscriber of subscription.subscribers) {
         if (!accepts(subscriber)) continue;
-        event ??= {
-          subscriptionId: subscription.id,
-          publicationId: publication.publicationId,
-          eventId: publication.eventId,
-          topic: publication.topic,
-          details: eventDetails(subscription, publication, disclosed),
-          payload: publication.payload,
-        };
-        const waiting = subscriber.catchingUp?.get(subscription);
-        if (waiting !== undefined) waiting.push(event);
-        else subscriber.peer.sendEvent(event);
+        event ??= eventFor(subscription, publication, disclosed);
+        send(subscriber, event, subscription);
       }
     });
   }
@@ -115,9 +112,28 @@ export class Broker {
   }
 }
 
+function send(subscriber: Session, event: EventDelivery, subscription: Subscription): void {
+  const waiting = subscriber.catchingUp?.get(subscription);
+  if (waiting !== undefined) waiting.push(event);
+  else subscriber.peer.sendEvent(event);
+}
+
+function eventFor(subscription: Subscription, publication: Publication, disclosed: Record<string, unknown> | undefined): EventDelivery {
+  return {
+    subscriptionId: subscription.id,
+    publicationId: publication.publicationId,
+    eventId: publication.eventId,
+    levels: publication.levels,
+    publisherId: publication.publisher?.id ?? 0,
+    retainedWrite: publication.options.retain === true || publication.options.when !== undefined || publication.options.will !== undefined,
+    details: eventDetails(subscription, publication, disclosed),
+    payload: publication.payload,
+  };
+}
+
 function eventDetails(subscription: Subscription, publication: Publication, disclosed: Record<string, unknown> | undefined): Record<string, unknown> {
   const details: Record<string, unknown> = disclosed === undefined ? {} : { ...disclosed };
-  if (subscription.isPattern) details.topic = publication.topic;
+  if (subscription.isPattern) details.topic = wampUriOf(publication.levels);
   if (publication.eventId !== 0) details.event_id = publication.eventId;
   return details;
 }

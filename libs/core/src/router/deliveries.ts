@@ -1,4 +1,5 @@
 import type { Payload } from './payload.js';
+import type { TopicLevels } from './topic.js';
 
 /**
  * One event for one subscription, shared by all of that subscription's subscribers. Gates keep the frame
@@ -9,8 +10,13 @@ export interface EventDelivery {
   readonly publicationId: number;
   /** The realm's event ID of the publication (history order); 0 for none. */
   readonly eventId: number;
-  /** The concrete topic. */
-  readonly topic: string;
+  /** The concrete topic, as levels (each gate renders it in its protocol's syntax). */
+  readonly levels: TopicLevels;
+  /** Session ID of the publisher; 0 for the router itself. */
+  readonly publisherId: number;
+  /** The publication was a retained write (MQTT Retain As Published). */
+  readonly retainedWrite: boolean;
+  /** WAMP EVENT details (publisher disclosure, pattern topic, event ID). */
   readonly details: Record<string, unknown>;
   readonly payload: Payload;
   /** A retained entry replayed to a new subscriber (not a live publication). */

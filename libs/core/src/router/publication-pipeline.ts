@@ -12,6 +12,7 @@ import type { Payload } from './payload.js';
 import { Sequencer } from './sequencer.js';
 import type { Session } from './session.js';
 import type { Subscription } from './subscription.js';
+import { levelsOfKey, topicKey, wampUriOf, type TopicLevels } from './topic.js';
 import { patternMatches } from './topic-pattern.js';
 
 export interface PipelineSettings {
@@ -27,6 +28,7 @@ const EVENT_ID_BLOCK = 1000;
 interface Waiter {
   readonly session: Session | undefined;
   readonly topic: string;
+  readonly levels: TopicLevels;
   readonly payload: Payload;
   readonly options: PublishOptions;
   readonly condition: WriteCondition;
@@ -75,22 +77,22 @@ export class PublicationPipeline {
     });
   }
 
-  /** Publishes; resolves to the publication ID once it is applied and delivered. */
-  publish(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions): Promise<number> {
+  /** Publishes on the topic with key `topic` and `levels`; resolves to the publication ID once applied and delivered. */
+  publish(publisher: Session | undefined, topic: string, levels: TopicLevels, payload: Payload, options: PublishOptions): Promise<number> {
     const stateful = options.retain === true || options.when !== undefined || options.will !== undefined;
     if (stateful) {
       this.checkRetainedSize(topic, payload);
       // A parked publish must not hold the sequencer while it waits: the op ends, the caller keeps waiting.
       return this.sequencer
-        .run(() => this.applyRetained(publisher, topic, payload, options))
+        .run(() => this.applyRetained(publisher, topic, levels, payload, options))
         .then((outcome) => (typeof outcome === 'number' ? outcome : outcome.parked));
     }
     if (this.sequencer.idle && this.hasEventIds) {
-      return Promise.resolve(this.deliverNow(publisher, topic, payload, options));
+      return Promise.resolve(this.deliverNow(publisher, topic, levels, payload, options));
     }
     return this.sequencer.run(async () => {
       await this.ensureEventIds();
-      return this.deliverNow(publisher, topic, payload, options);
+      return this.deliverNow(publisher, topic, levels, payload, options);
     });
   }
 
@@ -126,7 +128,7 @@ export class PublicationPipeline {
             if (matches(subscription, entry.topic, entry.payload)) session.peer.sendEvent(replayedEvent(subscription, entry, true));
           }
           // A live event the snapshot already reflects (or outdates) must not follow it.
-          skip = (event) => (replayedIds.get(event.topic) ?? 0) >= event.eventId;
+          skip = (event) => (replayedIds.get(topicKey(event.levels)) ?? 0) >= event.eventId;
         }
         if (stillSubscribed()) for (const event of waiting) if (!skip(event)) session.peer.sendEvent(event);
       } catch (error) {
@@ -171,9 +173,9 @@ export class PublicationPipeline {
     return this.sequencer.run(() => this.store.find(subscriptionPattern));
   }
 
-  private deliverNow(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions, publicationId = randomId()): number {
+  private deliverNow(publisher: Session | undefined, topic: string, levels: TopicLevels, payload: Payload, options: PublishOptions, publicationId = randomId()): number {
     const eventId = this.takeEventId();
-    this.broker.deliver({ publisher, topic, levels: topic.split('.'), payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
+    this.broker.deliver({ publisher, topic, levels, payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
     if (this.keepsHistory) {
       const event: HistoryEvent = { eventId, topic, payload, publisherId: publisher?.id ?? 0, publicationId, publishedAt: Date.now() };
       this.store.appendHistory(event).catch((error: unknown) =>
@@ -187,6 +189,7 @@ export class PublicationPipeline {
   private async applyRetained(
     publisher: Session | undefined,
     topic: string,
+    levels: TopicLevels,
     payload: Payload,
     options: PublishOptions,
   ): Promise<number | { readonly parked: Promise<number> }> {
@@ -196,9 +199,9 @@ export class PublicationPipeline {
       throw new RouterError(ErrorUri.canceled, 'the session left before its publish was applied');
     }
     const condition = options.when;
-    const result = await this.write(publisher, topic, payload, options, condition);
+    const result = await this.write(publisher, topic, levels, payload, options, condition);
     if (!result.applied) {
-      if (options.watch) return { parked: this.park(publisher, topic, payload, options, condition!) };
+      if (options.watch) return { parked: this.park(publisher, topic, levels, payload, options, condition!) };
       throw new RouterError(ErrorUri.conditionNotMet, `the condition on ${topic} does not hold`, {
         args: [`the condition on ${topic} does not hold`],
         kwargs: { topic, current: result.current === undefined ? null : valueView(result.current) },
@@ -212,6 +215,7 @@ export class PublicationPipeline {
   private async write(
     publisher: Session | undefined,
     topic: string,
+    levels: TopicLevels,
     payload: Payload,
     options: PublishOptions,
     condition: WriteCondition | undefined,
@@ -224,16 +228,23 @@ export class PublicationPipeline {
     const result = await this.store.write(write);
     if (!result.applied) return result;
     if (will !== undefined && publisher !== undefined && result.entry !== undefined) this.sessionsWithWills.add(publisher.id);
-    this.broker.deliver({ publisher, topic, levels: topic.split('.'), payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
+    this.broker.deliver({ publisher, topic, levels, payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
     if (this.keepsHistory) {
       await this.store.appendHistory({ eventId, topic, payload, publisherId: publisher?.id ?? 0, publicationId, publishedAt: Date.now() });
     }
     return { applied: true, entry: result.entry, publicationId };
   }
 
-  private park(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions, condition: WriteCondition): Promise<number> {
+  private park(
+    publisher: Session | undefined,
+    topic: string,
+    levels: TopicLevels,
+    payload: Payload,
+    options: PublishOptions,
+    condition: WriteCondition,
+  ): Promise<number> {
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { session: publisher, topic, payload, options, condition, resolve, reject };
+      const waiter: Waiter = { session: publisher, topic, levels, payload, options, condition, resolve, reject };
       const queue = this.watchers.get(topic);
       if (queue === undefined) this.watchers.set(topic, [waiter]);
       else queue.push(waiter);
@@ -249,10 +260,10 @@ export class PublicationPipeline {
       if (index < 0) return;
       const [waiter] = queue.splice(index, 1) as [Waiter];
       if (queue.length === 0) this.watchers.delete(topic);
-      const result = await this.write(waiter.session, topic, waiter.payload, waiter.options, waiter.condition);
+      const result = await this.write(waiter.session, topic, waiter.levels, waiter.payload, waiter.options, waiter.condition);
       if (!result.applied) {
         // Cannot happen while the sequencer serializes writes; keep the waiter rather than lose it.
-        this.park(waiter.session, topic, waiter.payload, waiter.options, waiter.condition).then(waiter.resolve, waiter.reject);
+        this.park(waiter.session, topic, waiter.levels, waiter.payload, waiter.options, waiter.condition).then(waiter.resolve, waiter.reject);
         return;
       }
       waiter.resolve(result.publicationId);
@@ -262,7 +273,7 @@ export class PublicationPipeline {
 
   private async fireWill(entry: RetainedEntry): Promise<void> {
     const payload = entry.will ?? {};
-    const result = await this.write(undefined, entry.topic, payload, { retain: true }, { kind: 'publication', publicationId: entry.publicationId });
+    const result = await this.write(undefined, entry.topic, levelsOfKey(entry.topic), payload, { retain: true }, { kind: 'publication', publicationId: entry.publicationId });
     if (result.applied) await this.wakeWatchers(entry.topic, result.entry);
   }
 
@@ -308,7 +319,7 @@ export class PublicationPipeline {
 }
 
 function matches(subscription: Subscription, topic: string, payload: Payload): boolean {
-  if (!patternMatches(subscription.pattern, topic.split('.'))) return false;
+  if (!patternMatches(subscription.pattern, levelsOfKey(topic))) return false;
   return subscription.filter === undefined || subscription.filter.test(valueOfPayload(payload));
 }
 
@@ -317,15 +328,18 @@ function valueView(entry: RetainedEntry): unknown {
 }
 
 function replayedEvent(subscription: Subscription, source: HistoryEvent | RetainedEntry, retained: boolean): EventDelivery {
+  const levels = levelsOfKey(source.topic);
   const details: Record<string, unknown> = {};
   if (retained) details.retained = true;
-  if (subscription.isPattern) details.topic = source.topic;
+  if (subscription.isPattern) details.topic = wampUriOf(levels);
   details.event_id = source.eventId;
   return {
     subscriptionId: subscription.id,
     publicationId: source.publicationId,
     eventId: source.eventId,
-    topic: source.topic,
+    levels,
+    publisherId: source.publisherId,
+    retainedWrite: retained,
     details,
     payload: source.payload,
     retained,

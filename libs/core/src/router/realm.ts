@@ -13,8 +13,9 @@ import { PublicationPipeline } from './publication-pipeline.js';
 import type { RealmActivityListener } from './realm-activity.js';
 import type { Registration } from './registration.js';
 import { Session, type SessionInfo, type SessionPeer } from './session.js';
-import type { Subscription, SubscriptionFilter } from './subscription.js';
-import { parseWampPattern, uriUseFor, type MatchPolicy } from './topic-pattern.js';
+import type { Subscription, SubscriptionFilter, SubscriptionSpec } from './subscription.js';
+import { topicKey, topicKeyOfUri, type TopicLevels } from './topic.js';
+import { parseWampPattern, uriUseFor, type MatchPolicy, type TopicPattern } from './topic-pattern.js';
 import { isValidUri, type UriCheck } from './uri.js';
 
 export interface RealmOptions {
@@ -143,13 +144,21 @@ export class Realm {
   subscribe(session: Session, topic: string, options: SubscribeOptions = {}): Subscription {
     const match = options.match ?? 'exact';
     this.checkUri(topic, uriUseFor(match), 'topic');
+    return this.subscribeTo(session, { uri: topic, match, pattern: parseWampPattern(topic, match) }, options);
+  }
+
+  /**
+   * Subscribes to a pattern a gate has parsed itself (MQTT filters, shared subscriptions); `spec.filter` is
+   * taken from `options.filter`. Same replay rules as `subscribe`.
+   */
+  subscribeTo(session: Session, spec: Omit<SubscriptionSpec, 'filter'>, options: SubscribeOptions = {}): Subscription {
     const after = options.after;
     if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) {
       throw new RouterError(ErrorUri.invalidArgument, `after must be an event ID (an integer of 0 or more); got ${JSON.stringify(after)}`);
     }
     const filter = options.filter === undefined ? undefined : filterOf(options.filter);
     const held = session.subscriptions.size;
-    const subscription = this.broker.subscribe(session, topic, match, parseWampPattern(topic, match), filter);
+    const subscription = this.broker.subscribe(session, filter === undefined ? spec : { ...spec, filter });
     // A repeated SUBSCRIBE of the same session changes nothing, and is not reported.
     if (session.subscriptions.size > held) {
       for (const listener of this.activityListeners) listener.subscribed?.(session, subscription, subscription.subscribers.size === 1);
@@ -174,10 +183,24 @@ export class Realm {
     try {
       this.checkUri(topic, 'concrete', 'topic');
       if (publisher !== undefined) checkNotReserved(topic, 'topic');
-      if (options.watch && options.when === undefined) {
-        throw new RouterError(ErrorUri.invalidArgument, 'watch needs a when condition to wait for');
+      checkWatch(options);
+      return this.pipeline.publish(publisher, topicKeyOfUri(topic), topic.split('.'), payload, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Publishes on a topic a gate has validated and split into levels itself (MQTT topic names). Sessions may
+   * not publish under the reserved first level `wamp`.
+   */
+  publishTo(publisher: Session | undefined, levels: TopicLevels, payload: Payload, options: PublishOptions = {}): Promise<number> {
+    try {
+      if (publisher !== undefined && levels[0] === 'wamp') {
+        throw new RouterError(ErrorUri.invalidUri, `the topic ${JSON.stringify(levels.join('/'))} is reserved for the router (wamp)`);
       }
-      return this.pipeline.publish(publisher, topic, payload, options);
+      checkWatch(options);
+      return this.pipeline.publish(publisher, topicKey(levels), levels, payload, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -186,13 +209,18 @@ export class Realm {
   /** The retained entry of one topic. */
   retained(topic: string): Promise<RetainedEntry | undefined> {
     this.checkUri(topic, 'concrete', 'topic');
-    return this.pipeline.get(topic);
+    return this.pipeline.get(topicKeyOfUri(topic));
   }
 
   /** The retained entries matching a topic pattern (`match` as for subscriptions). */
   findRetained(topic: string, match: MatchPolicy = 'exact'): Promise<RetainedEntry[]> {
     this.checkUri(topic, uriUseFor(match), 'topic');
     return this.pipeline.find(parseWampPattern(topic, match));
+  }
+
+  /** The retained entries matching a pattern a gate has parsed itself. */
+  findRetainedMatching(pattern: TopicPattern): Promise<RetainedEntry[]> {
+    return this.pipeline.find(pattern);
   }
 
   /** Resolves when every publication queued so far has been applied. */
@@ -261,6 +289,12 @@ export class Realm {
 function checkNotReserved(uri: string, what: string): void {
   if (isReserved(uri)) {
     throw new RouterError(ErrorUri.invalidUri, `the ${what} URI ${JSON.stringify(uri)} is reserved for the router (wamp.*)`);
+  }
+}
+
+function checkWatch(options: PublishOptions): void {
+  if (options.watch && options.when === undefined) {
+    throw new RouterError(ErrorUri.invalidArgument, 'watch needs a when condition to wait for');
   }
 }
 
