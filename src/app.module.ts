@@ -6,7 +6,8 @@ import { HealthController } from './health.controller.js';
 
 /**
  * The standalone server: FoxWampModule attached to this app's HTTP server (WAMP over WebSocket at the WAMP path,
- * and RawSocket on the same port), plus /health; optionally RawSocket on a port of its own.
+ * and RawSocket on the same port, MQTT over WebSocket at the MQTT path), plus /health; MQTT over TCP on its
+ * own port; optionally RawSocket on a port of its own.
  */
 @Module({})
 export class AppModule {
@@ -31,6 +32,9 @@ export class AppModule {
             maxMessageSize: config.maxMessageSize,
             pingIntervalMs: config.pingInterval,
           },
+          mqtt: config.mqtt
+            ? { port: config.mqttPort, host: config.host, path: config.mqttWsPath, maxKeepAlive: config.mqttMaxKeepalive, maxPacketSize: config.maxMessageSize }
+            : false,
           rawsocket: [
             { maxMessageSize: config.maxMessageSize },
             ...(config.rawsocketPort === undefined

@@ -35,7 +35,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 
 /** A failed `listen` as one line; `flag` is the option that chose the port. */
 function describeListenError(error: NodeJS.ErrnoException, host: string, port: number, flag: string): string {
-  const what = flag === '--port' ? 'port' : 'rawsocket port';
+  const what = flag === '--port' ? 'port' : flag === '--mqtt-port' ? 'mqtt port' : 'rawsocket port';
   switch (error.code) {
     case 'EADDRINUSE':
       return `${what} ${port} on ${host} is already in use (choose another with ${flag}, or 0 for any free port)`;
@@ -82,9 +82,12 @@ async function main(): Promise<void> {
   try {
     await app.init();
   } catch (error) {
-    if (!isListenError(error) || config.rawsocketPort === undefined) throw error;
+    if (!isListenError(error)) throw error;
     await app.close().catch(() => {});
-    fail(describeListenError(error, config.host, config.rawsocketPort, '--rawsocket-port'), 1);
+    // The ports of their own that init opens: which one failed is in the error.
+    const failedPort = (error as NodeJS.ErrnoException & { port?: number }).port;
+    const flag = config.mqtt && failedPort === config.mqttPort ? '--mqtt-port' : '--rawsocket-port';
+    fail(describeListenError(error, config.host, failedPort ?? config.rawsocketPort ?? config.mqttPort, flag), 1);
   }
 
   // Listening ourselves (not app.listen) keeps a taken port to our one line instead of Nest's error log.
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.log(`listening http http://${host}:${address.port}/health`);
   logger.log(`listening rawsocket tcp://${host}:${address.port} (shared with http)`);
+  if (config.mqtt) logger.log(`listening mqtt-ws ws://${host}:${address.port}${config.mqttWsPath}`);
   // Last of the listening lines: tests and scripts take it to mean "ready".
   logger.log(`listening wamp ws://${host}:${address.port}${config.wampPath}`);
   const router = app.get(RouterService).router;

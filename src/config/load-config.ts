@@ -18,6 +18,10 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   port: { kind: 'port', flag: '--port <port>', help: 'HTTP port: WAMP over WebSocket and RawSocket, /health (0 = any free port)' },
   rawsocketPort: { kind: 'optionalPort', flag: '--rawsocket-port <port>', help: 'a TCP port of its own for WAMP RawSocket (0 = any free port)' },
   wampPath: { kind: 'string', flag: '--wamp-path <path>', help: 'WebSocket path for WAMP' },
+  mqtt: { kind: 'boolean', flag: '--no-mqtt', help: 'turn MQTT off (its TCP port and its WebSocket path)' },
+  mqttPort: { kind: 'port', flag: '--mqtt-port <port>', help: 'MQTT over TCP (0 = any free port)' },
+  mqttWsPath: { kind: 'string', flag: '--mqtt-ws-path <path>', help: 'WebSocket path for MQTT on the HTTP port' },
+  mqttMaxKeepalive: { kind: 'positive', flag: '--mqtt-max-keepalive <seconds>', help: 'cap on the keep alive MQTT clients ask for (MQTT 5 Server Keep Alive)' },
   realm: { kind: 'string', flag: '--realm <name>', help: 'default realm' },
   realms: { kind: 'strings', help: 'further realms (config file)' },
   perRealm: { kind: 'perRealm', help: 'settings of particular realms (config file), e.g. {"iot": {"uriCheck": "strict"}}' },
@@ -62,7 +66,7 @@ export function envName(key: Key): string {
 
 function parseFlags(argv: readonly string[]): Record<string, unknown> {
   const program = new Command('fox-wamp')
-    .description('fox-wamp router: WAMP v2 over WebSocket, with a retained key-value state')
+    .description('fox-wamp router: WAMP v2 (WebSocket, RawSocket) and MQTT 3.1.1/5.0 (TCP, WebSocket), with a retained key-value state')
     .option('--config <file>', 'JSON or YAML configuration file')
     .exitOverride()
     .configureOutput({ writeErr: () => {} })
@@ -93,7 +97,10 @@ function parseFlags(argv: readonly string[]): Record<string, unknown> {
     }
     throw new ConfigError((error as Error).message.replace(/^error: /, ''));
   }
-  return program.opts();
+  const options = program.opts();
+  // A `--no-x` flag defaults to true in commander; only an explicit flag may override the file and env.
+  for (const key of Object.keys(options)) if (program.getOptionValueSource(key) === 'default') delete options[key];
+  return options;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -181,6 +188,15 @@ function validate(config: ServerConfig): ServerConfig {
     }
   }
   if (!config.wampPath.startsWith('/')) throw new ConfigError(`wamp path must start with "/": "${config.wampPath}"`);
+  if (config.mqttPort > 65535) throw new ConfigError(`mqtt port ${config.mqttPort} is out of range (0-65535)`);
+  if (config.mqtt && config.mqttPort !== 0 && (config.mqttPort === config.port || config.mqttPort === config.rawsocketPort)) {
+    throw new ConfigError(`mqtt port ${config.mqttPort} is already used by another listener; choose another`);
+  }
+  if (!config.mqttWsPath.startsWith('/')) throw new ConfigError(`mqtt ws path must start with "/": "${config.mqttWsPath}"`);
+  if (config.mqttWsPath === config.wampPath) throw new ConfigError(`mqtt ws path and wamp path are both "${config.wampPath}"; choose different paths`);
+  if (config.mqttMaxKeepalive < 1 || config.mqttMaxKeepalive > 65535) {
+    throw new ConfigError(`mqtt max keepalive must be 1-65535 seconds; got ${config.mqttMaxKeepalive}`);
+  }
   for (const realm of [config.realm, ...config.realms, ...Object.keys(config.perRealm)]) {
     if (!isValidUri(realm, 'concrete')) throw new ConfigError(`invalid realm name "${realm}"`);
   }

@@ -8,6 +8,12 @@ export interface ServerConfig {
   readonly host: string;
   readonly port: number;
   readonly wampPath: string;
+  /** MQTT listeners on (TCP at `mqttPort`, WebSocket at `mqttWsPath` of `port`); `--no-mqtt` turns them off. */
+  readonly mqtt: boolean;
+  readonly mqttPort: number;
+  readonly mqttWsPath: string;
+  /** Seconds; a client asking for more (or for none) gets this (MQTT 5) or is refused (3.1.1). */
+  readonly mqttMaxKeepalive: number;
   /** A TCP port of its own for WAMP RawSocket (which always shares `port` too); undefined: none. */
   readonly rawsocketPort: number | undefined;
   readonly realm: string;
@@ -39,6 +45,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   host: '127.0.0.1',
   port: 8080,
   wampPath: '/ws',
+  mqtt: true,
+  mqttPort: 1883,
+  mqttWsPath: '/mqtt',
+  mqttMaxKeepalive: 65535,
   rawsocketPort: undefined,
   realm: 'realm1',
   realms: [],

@@ -11,6 +11,10 @@ export interface RunningServer {
   /** `ws://127.0.0.1:PORT/ws` (or the path given with --wamp-path). */
   readonly wampUrl: string;
   readonly httpUrl: string;
+  /** `mqtt://127.0.0.1:PORT` of the MQTT TCP listener; undefined when started with `--no-mqtt`. */
+  readonly mqttUrl: string | undefined;
+  /** `ws://127.0.0.1:PORT/mqtt` (MQTT over WebSocket on the HTTP port); undefined with `--no-mqtt`. */
+  readonly mqttWsUrl: string | undefined;
   /** Everything the server printed so far (stdout and stderr). */
   output(): string;
   /** Sends a signal and waits for the exit; resolves to the exit code (null when killed by a signal). */
@@ -18,32 +22,41 @@ export interface RunningServer {
 }
 
 /**
- * Starts the built standalone server as a user would (`node dist/src/main.js`), on a free port, and
- * resolves once it has logged its WAMP URL. Rejects with the server's output if it exits first.
+ * Starts the built standalone server as a user would (`node dist/src/main.js`), on free ports (`--port 0`,
+ * and `--mqtt-port 0` unless the arguments name an MQTT port or `--no-mqtt`), and resolves once it has
+ * logged its WAMP URL and, with MQTT, its MQTT URLs. Rejects with the server's output if it exits first.
  */
 export async function startServer(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', ...args], {
+  const withMqtt = !args.includes('--no-mqtt');
+  const mqttPortArgs = withMqtt && !args.includes('--mqtt-port') ? ['--mqtt-port', '0'] : [];
+  const child = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', ...mqttPortArgs, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const exited = once(child, 'exit');
-  const listening = new Promise<{ port: number; wampUrl: string }>((resolve, reject) => {
+  const listening = new Promise<{ port: number; wampUrl: string; mqttUrl?: string; mqttWsUrl?: string }>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const match = /listening wamp (ws:\/\/[^\s]+?:(\d+)\/\S*)/.exec(output);
-      if (match) resolve({ wampUrl: match[1]!, port: Number(match[2]) });
+      const wamp = /listening wamp (ws:\/\/[^\s]+?:(\d+)\/\S*)/.exec(output);
+      if (wamp === null) return;
+      if (!withMqtt) return resolve({ wampUrl: wamp[1]!, port: Number(wamp[2]) });
+      const mqttTcp = /listening mqtt (mqtt:\/\/\S+)/.exec(output);
+      const mqttWs = /listening mqtt-ws (ws:\/\/\S+)/.exec(output);
+      if (mqttTcp !== null && mqttWs !== null) resolve({ wampUrl: wamp[1]!, port: Number(wamp[2]), mqttUrl: mqttTcp[1]!, mqttWsUrl: mqttWs[1]! });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     void exited.then(([code]) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
   });
-  const { port, wampUrl } = await listening;
+  const { port, wampUrl, mqttUrl, mqttWsUrl } = await listening;
   return {
     process: child,
     port,
     wampUrl,
+    mqttUrl,
+    mqttWsUrl,
     httpUrl: `http://127.0.0.1:${port}`,
     output: () => output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {

@@ -130,3 +130,14 @@ export { TopicTree } from './retained/topic-tree.js';
 export { patternMatches } from './router/topic-pattern.js';
 export type { Publication } from './router/broker.js';
 export type { SubscriptionFilter, SubscriptionSpec } from './router/subscription.js';
+
+// MQTT gate and its listeners.
+export { MqttGate, MQTT_DEFAULTS, type MqttOptions } from './mqtt/mqtt-gate.js';
+export { MqttConnection } from './mqtt/mqtt-connection.js';
+export { MqttSession } from './mqtt/mqtt-session.js';
+export { MqttPayload, mqttBytesOf } from './mqtt/mqtt-payload.js';
+export { parseTopicFilter, parseTopicName } from './mqtt/mqtt-topics.js';
+export { TcpMqttTransport, WebSocketMqttTransport, type MqttTransport } from './mqtt/mqtt-transport.js';
+export { Reason as MqttReason } from './mqtt/reason-codes.js';
+export { MqttTcpListener, type MqttTcpListenOptions } from './transport/mqtt-tcp-listener.js';
+export { MqttWebSocketListener } from './transport/mqtt-websocket-listener.js';

@@ -9,6 +9,9 @@ export const WAMP_PARAMS_METADATA = 'fox-wamp:params';
 /** Defaults the module applies when an option is absent. */
 export const DEFAULT_REALM = 'realm1';
 export const DEFAULT_WAMP_PATH = '/ws';
+
+/** Where MQTT over WebSocket is served on Nest's HTTP server unless the options say otherwise. */
+export const DEFAULT_MQTT_WS_PATH = '/mqtt';
 export const DEFAULT_GOODBYE_TIMEOUT_MS = 2_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 

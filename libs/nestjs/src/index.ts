@@ -8,13 +8,14 @@ export {
 export { WAMP_CONTEXT_TYPE, FOX_WAMP_STORE, getRealmToken } from './fox-wamp.constants.js';
 export type {
   FoxWampModuleOptions,
+  MqttListenerOptions,
   RawSocketListenerOptions,
   WampListenerOptions,
   WampTlsOptions,
 } from './interfaces/fox-wamp-options.interface.js';
 export type { WampProcedureOptions, WampSubscribeOptions } from './interfaces/wamp-handler-options.interface.js';
 
-export { RouterService, type RawSocketListenerInfo, type WampListenerInfo } from './services/router.service.js';
+export { RouterService, type MqttListenerInfo, type RawSocketListenerInfo, type WampListenerInfo } from './services/router.service.js';
 export { RealmService } from './services/realm.service.js';
 export { nestRouterLogger } from './nest-router-logger.js';
 

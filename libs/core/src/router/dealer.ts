@@ -205,6 +205,11 @@ export class Dealer {
     }
   }
 
+  /** Whether a CALL of `procedure` would find a registration (the MQTT gate turns requests into calls then). */
+  hasRegistrationFor(procedure: string, levels: readonly string[]): boolean {
+    return this.lookup(procedure, levels) !== undefined;
+  }
+
   private lookup(procedure: string, levels: readonly string[]): Registration | undefined {
     const exact = this.exact.get(procedure);
     if (exact !== undefined) return exact;

@@ -1,4 +1,4 @@
-import type { AuthOptions, RouterLogger, UriCheck, StoreProvider, HistoryRetention } from '@fox-wamp/core';
+import type { AuthOptions, HistoryRetention, MqttOptions, RouterLogger, StoreProvider, UriCheck } from '@fox-wamp/core';
 
 /** Key and certificate (PEM) for a listener with a port of its own: it then speaks `wss://`. */
 export interface WampTlsOptions {
@@ -45,6 +45,16 @@ export interface RawSocketListenerOptions {
   readonly pingIntervalMs?: number;
 }
 
+/** MQTT 3.1.1 / 5.0 on the same realms as WAMP (the realm: the username's `user@realm`, else `defaultRealm`). */
+export interface MqttListenerOptions extends MqttOptions {
+  /** MQTT over TCP on this port (MQTT's own is 1883; `0` picks a free one). Absent: no TCP listener. */
+  readonly port?: number;
+  /** Interface for the TCP port (default `127.0.0.1`). */
+  readonly host?: string;
+  /** WebSocket path on Nest's HTTP server (default `/mqtt`); `false`: no MQTT over WebSocket. */
+  readonly path?: string | false;
+}
+
 export interface FoxWampModuleOptions {
   /** Realms that exist from the start (default `['realm1']`). Each can be injected with `@InjectRealm(name)`. */
   readonly realms?: readonly string[];
@@ -74,6 +84,11 @@ export interface FoxWampModuleOptions {
    * WAMP-over-RawSocket listener(s): on a port of their own, or sharing Nest's HTTP port. Default: none.
    */
   readonly rawsocket?: RawSocketListenerOptions | readonly RawSocketListenerOptions[] | false;
+  /**
+   * MQTT: a TCP port and/or a WebSocket path of Nest's HTTP server, sharing realms, retained state and
+   * authentication with WAMP. Default: none. `defaultRealm` of the MQTT options defaults to the module's.
+   */
+  readonly mqtt?: MqttListenerOptions | false;
   /** How long shutdown waits for in-flight calls to finish before it says GOODBYE (ms, default 10 000). */
   readonly drainTimeoutMs?: number;
   /** How long shutdown waits for clients to answer GOODBYE before closing their connections (ms, default 2000). */

@@ -18,6 +18,7 @@ import {
 import { FOX_WAMP_OPTIONS } from '../fox-wamp.module-definition.js';
 import type { FoxWampModuleOptions, RawSocketListenerOptions, WampListenerOptions } from '../interfaces/fox-wamp-options.interface.js';
 import { countInFlightCalls, waitUntil } from '../lifecycle/in-flight-calls.js';
+import { MqttEndpoint } from '../listeners/mqtt-endpoint.js';
 import { RawSocketEndpoint } from '../listeners/rawsocket-endpoint.js';
 import { WampEndpoint } from '../listeners/wamp-endpoint.js';
 import { nestRouterLogger } from '../nest-router-logger.js';
@@ -41,6 +42,17 @@ export interface RawSocketListenerInfo {
   readonly connectionCount: number;
 }
 
+/** The MQTT listeners as the application may inspect them. */
+export interface MqttListenerInfo {
+  /** `mqtt://host:port`; undefined without a TCP listener. */
+  readonly url: string | undefined;
+  /** `ws://host:port/path` on Nest's server once it listens; undefined before or without one. */
+  readonly webSocketUrl: string | undefined;
+  readonly connectionCount: number;
+  /** MQTT sessions, connected or kept for a client that went away (persistent sessions). */
+  readonly sessionCount: number;
+}
+
 /**
  * Owns the router and its listeners for the application's lifetime.
  *
@@ -59,6 +71,7 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
   readonly defaultRealmName: string;
   private endpoints: WampEndpoint[] = [];
   private rawSocketEndpoints: RawSocketEndpoint[] = [];
+  private mqttEndpoint: MqttEndpoint | undefined;
   private draining = false;
 
   constructor(
@@ -121,6 +134,13 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
     }));
   }
 
+  /** The MQTT listeners; undefined when MQTT is off. */
+  get mqttListener(): MqttListenerInfo | undefined {
+    const endpoint = this.mqttEndpoint;
+    if (endpoint === undefined) return undefined;
+    return { url: endpoint.url, webSocketUrl: endpoint.webSocketUrl, connectionCount: endpoint.connectionCount, sessionCount: endpoint.gate.sessionCount };
+  }
+
   /** The HTTP server the first WAMP listener is attached to (Nest's own, or one of its own port). */
   get wampServer(): Server | undefined {
     return this.endpoints[0]?.server;
@@ -150,12 +170,21 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
       this.rawSocketEndpoints.push(endpoint);
       if (endpoint.isOwnServer) this.logger.info(`listening rawsocket ${endpoint.url}`);
     }
+    if (this.options.mqtt !== undefined && this.options.mqtt !== false) {
+      this.mqttEndpoint = await MqttEndpoint.open(this.router, this.options.mqtt, this.defaultRealmName, () => this.sharedServer());
+      if (this.mqttEndpoint.url !== undefined) this.logger.info(`listening mqtt ${this.mqttEndpoint.url}`);
+    }
+  }
+
+  /** Every endpoint, for the steps of shutdown. */
+  private allEndpoints(): (WampEndpoint | RawSocketEndpoint | MqttEndpoint)[] {
+    return [...this.endpoints, ...this.rawSocketEndpoints, ...(this.mqttEndpoint === undefined ? [] : [this.mqttEndpoint])];
   }
 
   async onModuleDestroy(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    for (const endpoint of [...this.endpoints, ...this.rawSocketEndpoints]) endpoint.stopAccepting();
+    for (const endpoint of this.allEndpoints()) endpoint.stopAccepting();
     const timeoutMs = this.options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     if (!(await waitUntil(() => countInFlightCalls(this.router) === 0, timeoutMs))) {
       this.logger.warn(`shutdown: ${countInFlightCalls(this.router)} call(s) still in flight after ${timeoutMs} ms; closing anyway`);
@@ -164,16 +193,17 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
 
   async beforeApplicationShutdown(): Promise<void> {
     this.router.closeAll(ErrorUri.systemShutdown, 'the router is shutting down');
-    const open = () => [...this.endpoints, ...this.rawSocketEndpoints].reduce((sum, endpoint) => sum + endpoint.connectionCount, 0);
+    const open = () => this.allEndpoints().reduce((sum, endpoint) => sum + endpoint.connectionCount, 0);
     await waitUntil(() => open() === 0, this.options.shutdownTimeoutMs ?? DEFAULT_GOODBYE_TIMEOUT_MS);
     // Whoever has not answered GOODBYE by now is cut off, so Nest's HTTP server can close.
-    for (const endpoint of [...this.endpoints, ...this.rawSocketEndpoints]) endpoint.closeConnections();
+    for (const endpoint of this.allEndpoints()) endpoint.closeConnections();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const endpoints = [...this.endpoints, ...this.rawSocketEndpoints];
+    const endpoints = this.allEndpoints();
     this.endpoints = [];
     this.rawSocketEndpoints = [];
+    this.mqttEndpoint = undefined;
     await Promise.all(endpoints.map((endpoint) => endpoint.closeServer()));
     await this.router.close();
   }
