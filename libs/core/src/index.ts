@@ -141,3 +141,31 @@ export { TcpMqttTransport, WebSocketMqttTransport, type MqttTransport } from './
 export { Reason as MqttReason } from './mqtt/reason-codes.js';
 export { MqttTcpListener, type MqttTcpListenOptions } from './transport/mqtt-tcp-listener.js';
 export { MqttWebSocketListener } from './transport/mqtt-websocket-listener.js';
+
+// Aggregate engine: materialized views over `type: object` tables declared in an information schema.
+export { AggregateEngine, type RowChange } from './aggregate/aggregate-engine.js';
+export {
+  InformationSchema,
+  parseInformationSchema,
+  type InformationSchemaJson,
+  type ObjectTableJson,
+  type AggregateTableJson,
+  type PropagateJson,
+  type PropagateRuleJson,
+} from './aggregate/information-schema.js';
+export {
+  ROW_COUNT,
+  type TableDefinition,
+  type ObjectTableDefinition,
+  type AggregateTableDefinition,
+  type AggregateFieldDefinition,
+  type PropagateRule,
+  type FieldMapping,
+  type AggregateFieldMapping,
+} from './aggregate/table-definitions.js';
+export { AGGREGATE_FUNCTIONS, type AggregateFunctionName, type FieldState, type OrderedValue } from './aggregate/aggregate-functions.js';
+export type { AggregateState } from './aggregate/aggregate-state.js';
+export { RowValidator, type RowProblem } from './aggregate/row-validator.js';
+export { keyLevelsOf, topicLevelProblem, type KeyLevels, type KeyValue, type Row } from './aggregate/row-key.js';
+export type { RowStore, StoredRow } from './aggregate/row-store.js';
+export { MemoryRowStore, type RowStoreEntry } from './aggregate/memory-row-store.js';
