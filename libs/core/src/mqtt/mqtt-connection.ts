@@ -372,7 +372,7 @@ export class MqttConnection implements SessionLink {
       () => done(Reason.success),
       (error: unknown) => {
         this.gate.logger.debug('MQTT publish refused', { topic: packet.topic, error: String(error) });
-        done(error instanceof RouterError && error.uri === ErrorUri.notAuthorized ? Reason.notAuthorized : Reason.implementationSpecificError);
+        done(publishRefusalReason(error));
       },
     );
   }
@@ -695,6 +695,22 @@ function messagePropertiesOf(
   }
   for (const _ in result) return result;
   return undefined;
+}
+
+/** The PUBACK/PUBREC reason for a publication the realm refused. */
+function publishRefusalReason(error: unknown): number {
+  if (!(error instanceof RouterError)) return Reason.implementationSpecificError;
+  switch (error.uri) {
+    case ErrorUri.notAuthorized:
+    case ErrorUri.invalidUri:
+      // The only topics the realm refuses by name are the router's own (wamp/...): a matter of permission.
+      return Reason.notAuthorized;
+    case ErrorUri.invalidArgument:
+      // A retained message over the size limit.
+      return Reason.quotaExceeded;
+    default:
+      return Reason.implementationSpecificError;
+  }
 }
 
 function isUtf8(bytes: Buffer): boolean {

@@ -10,7 +10,7 @@ import type { EventDelivery, InvocationDelivery } from '../router/deliveries.js'
 import { ErrorUri, RouterError } from '../router/errors.js';
 import { randomId } from '../router/ids.js';
 import type { RouterLogger } from '../router/logger.js';
-import { hasKwargs, type Payload } from '../router/payload.js';
+import { hasKwargs, type MessageProperties, type Payload } from '../router/payload.js';
 import type { Router } from '../router/router.js';
 import type { Session, SessionPeer } from '../router/session.js';
 import { isValidUri } from '../router/uri.js';
@@ -57,6 +57,10 @@ export interface WampConnectionOptions {
   /** How long to wait for the client's GOODBYE reply after ours (ms). */
   readonly goodbyeTimeoutMs: number;
 }
+
+
+/** The message properties of an acknowledged WAMP publication (see `MessageProperties.qos`). */
+const ACKNOWLEDGED: MessageProperties = Object.freeze({ qos: 1 });
 
 /**
  * One WAMP connection: the session state machine of the spec, translating messages to realm calls and
@@ -448,7 +452,9 @@ export class WampConnection implements SessionPeer {
     const acknowledge = wire.wantsAcknowledge(message[2] as Dict);
     this.request(MessageCode.PUBLISH, requestId, () => {
       const options = wire.publishOptions(message[2] as Dict);
-      session.realm.publish(session, message[3] as string, payloadOf(message, 4), options).then(
+      // An acknowledged publication counts as QoS 1 for MQTT subscribers (the bridge's QoS mapping).
+      const payload = acknowledge ? { ...payloadOf(message, 4), properties: ACKNOWLEDGED } : payloadOf(message, 4);
+      session.realm.publish(session, message[3] as string, payload, options).then(
         (publicationId) => {
           if (acknowledge) this.send([MessageCode.PUBLISHED, requestId, publicationId]);
         },
