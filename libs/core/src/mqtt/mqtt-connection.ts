@@ -659,6 +659,11 @@ export class MqttConnection implements SessionLink {
   }
 
   private encode(packet: Packet, version: ProtocolVersion = this.version): Buffer | undefined {
+    if (version === 5 && isAcknowledgement(packet) && packet.reasonCode === undefined) {
+      // The short form (MQTT 5 3.4.2.1: no reason code means success): the codec writes a reason code unless
+      // told it is 0, and some clients (paho 1.6) cannot read the long form of a PUBREL.
+      packet = { ...packet, reasonCode: Reason.success };
+    }
     try {
       return mqttPacket.generate(packet, { protocolVersion: version });
     } catch (error) {
@@ -695,6 +700,10 @@ function messagePropertiesOf(
   }
   for (const _ in result) return result;
   return undefined;
+}
+
+function isAcknowledgement(packet: Packet): packet is Extract<Packet, { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' }> {
+  return packet.cmd === 'puback' || packet.cmd === 'pubrec' || packet.cmd === 'pubrel' || packet.cmd === 'pubcomp';
 }
 
 /** The PUBACK/PUBREC reason for a publication the realm refused. */
