@@ -330,6 +330,8 @@ export class MqttConnection implements SessionLink {
     if (packet.qos > 0 && !packet.messageId) throw new MqttProtocolError(Reason.protocolError, 'a QoS 1/2 PUBLISH needs a packet identifier');
     const topic = this.resolveTopicAlias(packet);
     const levels = parseTopicName(topic);
+    // $SYS is the broker's own (MQTT-4.7.2-1: clients should not use it to talk to each other).
+    const reserved = levels[0] === '$SYS';
     if (packet.qos === 2 && session.receivedQos2.has(packet.messageId!)) {
       // A resent QoS 2 PUBLISH that we already took (MQTT 4.3.3): acknowledge again, deliver nothing.
       this.writePacket({ cmd: 'pubrec', messageId: packet.messageId! });
@@ -343,7 +345,7 @@ export class MqttConnection implements SessionLink {
       if (packet.qos === 2) session.receivedQos2.add(packet.messageId!);
     }
     const item: GatedRequest = { kind: 'publish', packet, levels };
-    if (gate === undefined) return this.perform(session, item, true);
+    if (gate === undefined || reserved) return this.perform(session, item, !reserved);
     gate.submit(item, { action: 'publish', session: session.realmSession, realm: session.realmName, uri: wampUriOf(levels), options: { retain: packet.retain } } satisfies AuthorizeRequest);
   }
 

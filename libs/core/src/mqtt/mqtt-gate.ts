@@ -7,6 +7,7 @@ import { MqttConnection, type WillMessage } from './mqtt-connection.js';
 import { MqttSession, type SessionOwner } from './mqtt-session.js';
 import type { MqttTransport } from './mqtt-transport.js';
 import { Reason } from './reason-codes.js';
+import { SysTopics } from './sys-topics.js';
 
 /** Settings of the MQTT gate; every field has a default (`MQTT_DEFAULTS`). */
 export interface MqttOptions {
@@ -28,6 +29,8 @@ export interface MqttOptions {
   readonly connectTimeoutMs?: number;
   /** Bytes that may wait to be written to one client before it is disconnected. Default 64 MiB. */
   readonly maxBufferedBytes?: number;
+  /** Seconds between updates of the `$SYS/broker/...` topics (Mosquitto's `sys_interval`); 0: none. Default 10. */
+  readonly sysInterval?: number;
 }
 
 export const MQTT_DEFAULTS: Required<MqttOptions> = {
@@ -40,6 +43,7 @@ export const MQTT_DEFAULTS: Required<MqttOptions> = {
   maxQueuedMessages: 1000,
   connectTimeoutMs: 10_000,
   maxBufferedBytes: 64 * 1024 * 1024,
+  sysInterval: 10,
 };
 
 /**
@@ -53,6 +57,7 @@ export class MqttGate implements SessionOwner {
   private readonly sessions = new Map<string, MqttSession>();
   private readonly connections = new Set<MqttConnection>();
   private readonly pendingWills = new Map<MqttSession, { readonly will: WillMessage; readonly timer: NodeJS.Timeout | undefined }>();
+  private readonly sysTopics: SysTopics | undefined;
 
   constructor(
     readonly router: Router,
@@ -60,6 +65,16 @@ export class MqttGate implements SessionOwner {
   ) {
     this.settings = { ...MQTT_DEFAULTS, ...withoutUndefined(options) };
     this.logger = router.logger;
+    if (this.settings.sysInterval > 0) {
+      this.sysTopics = new SysTopics(router, (realm) => this.connectedIn(realm), this.settings.sysInterval);
+    }
+  }
+
+  /** MQTT clients connected to a realm right now (sessions kept for absent clients do not count). */
+  connectedIn(realm: Realm): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.link !== undefined && session.realmName === realm.name) count++;
+    return count;
   }
 
   get connectionCount(): number {
@@ -133,6 +148,8 @@ export class MqttGate implements SessionOwner {
       this.pendingWills.delete(session);
     }
     session.expirySeconds = expirySeconds;
+    // After the CONNACK step, so the new connection counts.
+    if (!present) queueMicrotask(() => this.sysTopics?.publish());
     return { session, present };
   }
 
@@ -193,6 +210,7 @@ export class MqttGate implements SessionOwner {
 
   /** Server shutdown: every connection hears 0x8B, every session ends. */
   close(): void {
+    this.sysTopics?.close();
     for (const session of [...this.sessions.values()]) this.endSession(session, Reason.serverShuttingDown, 'the server is shutting down');
     for (const connection of [...this.connections]) connection.disconnect(Reason.serverShuttingDown, 'the server is shutting down');
   }
