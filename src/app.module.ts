@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { staticUsersAuth, type StoreProvider } from '@fox-wamp/core';
+import type { StoreProvider } from '@fox-wamp/core';
 import { FoxWampModule } from '@fox-wamp/nestjs';
+import { authOptionsOf } from './config/auth-options.js';
 import type { ServerConfig } from './config/server-config.js';
 import { HealthController } from './health.controller.js';
 
@@ -25,8 +26,7 @@ export class AppModule {
           history: { maxEvents: config.historySize, maxAgeMs: config.historyAge * 1000 },
           maxRetainedSize: config.maxRetainedSize,
           shutdownTimeoutMs: config.shutdownTimeout,
-          // Without users, clients join anonymously (no `auth`); with users, anonymous only if asked for.
-          auth: config.users.length === 0 ? undefined : staticUsersAuth(config.users, { anonymous: config.anonymous ?? false }),
+          auth: authOptionsOf(config),
           wamp: {
             path: config.wampPath,
             maxMessageSize: config.maxMessageSize,

@@ -2,15 +2,16 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { checkStaticUsers, isValidUri } from '@fox-wamp/core';
+import { checkRealmRoles, checkStaticUsers, isValidUri } from '@fox-wamp/core';
 import { ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type ServerConfig } from './server-config.js';
 
 type Key = keyof ServerConfig;
 /**
  * `optionalPort`: a port that may be left unset (the listener is then off). `optionalBoolean`: unset means
- * "it depends" (see the setting). `users`: the config file's list of users, never from env or flags.
+ * "it depends" (see the setting). `users`, `roles`: the config file's users and role permissions, never from
+ * env or flags.
  */
-type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users';
+type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users' | 'roles';
 
 /** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
 const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
@@ -35,7 +36,8 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   historyAge: { kind: 'positive', flag: '--history-age <seconds>', help: 'how long an event stays in the history' },
   maxRetainedSize: { kind: 'positive', flag: '--max-retained-size <bytes>', help: 'largest retained value' },
   logLevel: { kind: 'string', flag: '--log-level <level>', help: 'log level', choices: LOG_LEVELS },
-  users: { kind: 'users', help: 'users who may join, with a ticket, a wampcra secret or a cryptosign pubkey (config file only)' },
+  users: { kind: 'users', help: 'users who may join, with a ticket, a wampcra secret, a cryptosign pubkey or wamp-scram keys (config file only)' },
+  roles: { kind: 'roles', help: 'static permissions per realm and role (config file only), e.g. {"realm1": {"user": [{"uri": "com.app.", "match": "prefix", "allow": {"call": true}}]}}' },
   anonymous: { kind: 'optionalBoolean', help: 'whether clients may join anonymously (default: only when there are no users)' },
 };
 
@@ -125,7 +127,7 @@ function readConfigFile(path: string): Record<string, unknown> {
       throw new ConfigError(`config file ${path}: unknown setting "${key}" (known: ${KEYS.join(', ')})`);
     }
     const kind = SETTINGS[key as Key].kind;
-    result[key] = typeof value === 'string' && kind !== 'string' && kind !== 'users' ? convert(key as Key, value, `config ${key}`) : value;
+    result[key] = typeof value === 'string' && kind !== 'string' && kind !== 'users' && kind !== 'roles' ? convert(key as Key, value, `config ${key}`) : value;
   }
   return result;
 }
@@ -137,6 +139,8 @@ function convert(key: Key, raw: string, where: string): unknown {
     case 'users':
       // Secrets belong in a file with restricted permissions, not in the environment of every child process.
       throw new ConfigError(`${where}: users can only be set in the config file`);
+    case 'roles':
+      throw new ConfigError(`${where}: roles can only be set in the config file`);
     case 'boolean':
     case 'optionalBoolean':
       if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
@@ -169,12 +173,14 @@ function validate(config: ServerConfig): ServerConfig {
       : setting.kind === 'boolean' ? typeof value === 'boolean'
       : setting.kind === 'optionalBoolean' ? value === undefined || typeof value === 'boolean'
       : setting.kind === 'users' ? usersProblem(value) === undefined
+      : setting.kind === 'roles' ? rolesProblem(value) === undefined
       : setting.kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
       : setting.kind === 'perRealm' ? isPerRealm(value)
       : setting.kind === 'optionalPort' && value === undefined ? true
       : typeof value === 'number' && Number.isInteger(value) && value >= 0;
     // A user's secret must not end up in the message: say what is wrong with which user instead.
     if (!ok && setting.kind === 'users') throw new ConfigError(`setting users: ${usersProblem(value)}`);
+    if (!ok && setting.kind === 'roles') throw new ConfigError(`setting roles: ${rolesProblem(value)}`);
     if (!ok) throw new ConfigError(`setting ${key} has an invalid value ${JSON.stringify(value)}`);
     if (setting.choices && !setting.choices.includes(value as string)) {
       throw new ConfigError(`setting ${key} must be one of ${setting.choices.join(', ')}; got "${String(value)}"`);
@@ -204,6 +210,11 @@ function validate(config: ServerConfig): ServerConfig {
   if (config.store !== 'memory' && !/^sqlite:.+/.test(config.store)) {
     throw new ConfigError(`store must be memory or sqlite:<path>; got "${config.store}"`);
   }
+  const realms = new Set([config.realm, ...config.realms, ...Object.keys(config.perRealm)]);
+  const stranger = Object.keys(config.roles).find((realm) => !realms.has(realm));
+  if (stranger !== undefined && !config.autoRealms) {
+    throw new ConfigError(`roles name the realm "${stranger}", which is not one of this server's realms (${[...realms].join(', ')})`);
+  }
   if (config.anonymous === false && config.users.length === 0) {
     throw new ConfigError('anonymous is false but no users are configured: nobody could join');
   }
@@ -213,6 +224,15 @@ function validate(config: ServerConfig): ServerConfig {
 function usersProblem(value: unknown): string | undefined {
   try {
     checkStaticUsers(value);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function rolesProblem(value: unknown): string | undefined {
+  try {
+    checkRealmRoles(value);
     return undefined;
   } catch (error) {
     return (error as Error).message;

@@ -1,4 +1,4 @@
-import type { StaticUser, UriCheck } from '@fox-wamp/core';
+import type { RealmRoles, StaticUser, UriCheck } from '@fox-wamp/core';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,8 +35,13 @@ export interface ServerConfig {
   /** Largest retained value in bytes. */
   readonly maxRetainedSize: number;
   readonly logLevel: LogLevel;
-  /** Users who may join (config file only): `ticket` users with ticket authentication, `secret` users with wampcra, `pubkey`/`pubkeys` users with cryptosign. */
+  /**
+   * Users who may join (config file only): `ticket` users with ticket authentication, `secret` users with
+   * wampcra, `pubkey`/`pubkeys` users with cryptosign, `scram` users with wamp-scram.
+   */
   readonly users: readonly StaticUser[];
+  /** Static permissions per realm and role (config file only): realm → role → permissions. */
+  readonly roles: RealmRoles;
   /** Whether clients may join anonymously; undefined: yes without users, no with users. */
   readonly anonymous: boolean | undefined;
 }
@@ -64,6 +69,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxRetainedSize: 256 * 1024,
   logLevel: 'info',
   users: [],
+  roles: {},
   anonymous: undefined,
 };
 

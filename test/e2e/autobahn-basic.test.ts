@@ -67,6 +67,7 @@ describe.each(SERIALIZERS)('autobahn over %s', (serializer) => {
             event_retention: true,
             session_meta_api: true,
             subscription_meta_api: true,
+            event_history: true,
           },
         },
         dealer: {

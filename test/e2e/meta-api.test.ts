@@ -102,6 +102,20 @@ describe('meta API', () => {
     });
   });
 
+  describe('event history announcement', () => {
+    it('WELCOME announces event_history on the broker, to autobahn and to wampy', async () => {
+      const { welcome } = await connect();
+      expect((welcome.roles as Record<string, { features: Dict }>).broker!.features.event_history).toBe(true);
+      const wampy = new WampyClients(server.wampUrl, 'msgpack');
+      try {
+        const { welcome: wampyWelcome } = await wampy.connect();
+        expect(wampyWelcome.roles.broker?.features).toMatchObject({ event_history: true });
+      } finally {
+        await wampy.closeAll();
+      }
+    });
+  });
+
   describe('session meta API', () => {
     it('wamp.session.on_join carries one details dict and on_leave three positional args, published by the router', async () => {
       const watcher = await connect();
@@ -202,6 +216,33 @@ describe('meta API', () => {
       expect((await rejectionOf(caller.session.call('wamp.session.kill_by_authrole', ['x'], { reason: '' }))).error).toBe(
         'wamp.error.invalid_uri',
       );
+    });
+
+    it('wamp.session.kill_all closes every other client session and returns the count; the caller and the server\'s in-process sessions stay', async () => {
+      const caller = await connect();
+      const victims = [await connect(), await connect()];
+      const before = (await call(caller, 'wamp.session.count')) as number;
+      expect(await call(caller, 'wamp.session.kill_all', [], { reason: 'com.example.maintenance', message: 'back soon' })).toBe(2);
+      for (const victim of victims) {
+        expect((await withTimeout(victim.closed, 5_000, 'a victim closing')).details).toMatchObject({
+          reason: 'com.example.maintenance',
+          message: 'back soon',
+        });
+      }
+      // Only the two clients went: the server's own (Nest) sessions are not the clients' to kill.
+      expect(await call(caller, 'wamp.session.count')).toBe(before - 2);
+      expect(await call(caller, 'wamp.session.list', [[caller.welcome.authrole]])).toEqual([caller.session.id]);
+      expect(await call(caller, 'wamp.session.kill_all')).toBe(0);
+      expect((await rejectionOf(caller.session.call('wamp.session.kill_all', [], { reason: 'no uri' }))).error).toBe('wamp.error.invalid_uri');
+    });
+
+    it('wamp.session.kill_all without arguments closes with wamp.close.killed and no message', async () => {
+      const caller = await connect();
+      const victim = await connect();
+      expect(await call(caller, 'wamp.session.kill_all')).toBe(1);
+      const closed = await withTimeout(victim.closed, 5_000, 'the victim closing');
+      expect(closed.details.reason).toBe('wamp.close.killed');
+      expect(closed.details.message).toBeFalsy();
     });
 
     it('clients may not register or publish under the reserved wamp.* URIs (wamp.error.invalid_uri)', async () => {
@@ -415,6 +456,130 @@ describe('meta API', () => {
 
       for (const procedure of ['wamp.registration.get', 'wamp.registration.list_callees', 'wamp.registration.count_callees']) {
         expect((await rejectionOf(a.session.call(procedure, [12345]))).error).toBe('wamp.error.no_such_registration');
+      }
+    });
+  });
+
+  describe('event history (wamp.subscription.get_events)', () => {
+    interface EventRecord {
+      readonly timestamp: string;
+      readonly subscription: number;
+      readonly publication: number;
+      readonly details: Dict;
+      readonly args?: unknown[];
+      readonly kwargs?: Dict;
+    }
+
+    /** Publishes with acknowledge and resolves with the publication ID. */
+    async function publish(client: AutobahnClient, topic: string, args?: unknown[], kwargs?: Dict): Promise<number> {
+      const published = await client.session.publish(topic, args, kwargs, { acknowledge: true })!;
+      return published.id;
+    }
+
+    async function events(client: AutobahnClient, subscription: number, query: Dict = {}): Promise<EventRecord[]> {
+      return (await call(client, 'wamp.subscription.get_events', [subscription], query)) as EventRecord[];
+    }
+
+    it('returns the subscription\'s events oldest first as the spec\'s records: timestamp, subscription, publication, details, args, kwargs', async () => {
+      next();
+      const client = await connect();
+      const subscription = await client.session.subscribe(uri('log'), () => {});
+      const first = await publish(client, uri('log'), ['one']);
+      const second = await publish(client, uri('log'), [], { level: 2 });
+      await publish(client, uri('other'), ['not this topic']);
+      const third = await publish(client, uri('log'));
+      const records = await events(client, subscription.id);
+      expect(records.map((record) => record.publication)).toEqual([first, second, third]);
+      expect(records[0]).toEqual({
+        timestamp: expect.stringMatching(ISO_8601),
+        subscription: subscription.id,
+        publication: first,
+        details: { event_id: expect.any(Number) },
+        args: ['one'],
+      });
+      expect(records[1]).toMatchObject({ args: [], kwargs: { level: 2 } });
+      expect(records[2]).not.toHaveProperty('args');
+      expect(records[2]).not.toHaveProperty('kwargs');
+      // The realm's event IDs increase with every publication.
+      const ids = records.map((record) => record.details.event_id as number);
+      expect(ids[0]! < ids[1]! && ids[1]! < ids[2]!).toBe(true);
+    });
+
+    it('a pattern subscription gets every matching topic, named in details.topic; the topic option narrows it', async () => {
+      next();
+      const client = await connect();
+      const subscription = await client.session.subscribe(uri('room'), () => {}, { match: 'prefix' });
+      await publish(client, uri('room.a'), [1]);
+      await publish(client, uri('room.b'), [2]);
+      await publish(client, uri('hall'), [3]);
+      const records = await events(client, subscription.id);
+      expect(records.map((record) => [record.details.topic, record.args])).toEqual([
+        [uri('room.a'), [1]],
+        [uri('room.b'), [2]],
+      ]);
+      expect((await events(client, subscription.id, { topic: uri('room.b') })).map((record) => record.args)).toEqual([[2]]);
+    });
+
+    it('a subscription with a filter gets only the events its filter lets through', async () => {
+      next();
+      const client = await connect();
+      const subscription = await client.session.subscribe(uri('temp'), () => {}, { filter: { celsius: { $gt: 30 } } });
+      await publish(client, uri('temp'), [], { celsius: 25 });
+      await publish(client, uri('temp'), [], { celsius: 35 });
+      expect((await events(client, subscription.id)).map((record) => record.kwargs)).toEqual([{ celsius: 35 }]);
+    });
+
+    it('reverse, limit and the *_publication bounds page through the history; the *_time bounds select by timestamp', async () => {
+      next();
+      const client = await connect();
+      const subscription = await client.session.subscribe(uri('page'), () => {});
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) ids.push(await publish(client, uri('page'), [i]));
+      const args = (records: EventRecord[]) => records.map((record) => record.args![0]);
+
+      expect(args(await events(client, subscription.id, { limit: 2 }))).toEqual([0, 1]);
+      expect(args(await events(client, subscription.id, { after_publication: ids[1], limit: 2 }))).toEqual([2, 3]);
+      expect(args(await events(client, subscription.id, { reverse: true, limit: 2 }))).toEqual([4, 3]);
+      expect(args(await events(client, subscription.id, { reverse: true, before_publication: ids[3], limit: 2 }))).toEqual([2, 1]);
+      expect(args(await events(client, subscription.id, { from_publication: ids[1], until_publication: ids[3] }))).toEqual([1, 2, 3]);
+
+      const all = await events(client, subscription.id);
+      const times = all.map((record) => Date.parse(record.timestamp));
+      const from = await events(client, subscription.id, { from_time: all[2]!.timestamp });
+      expect(from.every((record) => Date.parse(record.timestamp) >= times[2]!)).toBe(true);
+      expect(from.map((record) => record.publication)).toContain(ids[2]);
+      const after = await events(client, subscription.id, { after_time: all[4]!.timestamp });
+      expect(after).toEqual([]);
+      const until = await events(client, subscription.id, { until_time: all[0]!.timestamp });
+      expect(until.map((record) => record.publication)).toContain(ids[0]);
+      expect(await events(client, subscription.id, { before_time: all[0]!.timestamp })).toEqual(
+        all.filter((record) => Date.parse(record.timestamp) < times[0]!),
+      );
+    });
+
+    it('refuses an unknown subscription (no_such_subscription) and a bad query (invalid_argument)', async () => {
+      next();
+      const client = await connect();
+      const subscription = await client.session.subscribe(uri('bad'), () => {});
+      const failing = (args: unknown[], kwargs: Dict = {}) => rejectionOf(client.session.call('wamp.subscription.get_events', args, kwargs));
+      expect((await failing([12345])).error).toBe('wamp.error.no_such_subscription');
+      for (const query of [{ limit: 0 }, { reverse: 'yes' }, { from_time: 'yesterday' }, { after_publication: 12345 }, { page: 2 }]) {
+        expect((await failing([subscription.id], query)).error, JSON.stringify(query)).toBe('wamp.error.invalid_argument');
+      }
+    });
+
+    it('wampy, which sees event_history announced, reads the history too', async () => {
+      next();
+      const publisher = await connect();
+      const wampy = new WampyClients(server.wampUrl, 'cbor');
+      try {
+        const { client } = await wampy.connect();
+        const subscribed = await client.subscribe(uri('wampy'), () => {});
+        const publication = await publish(publisher, uri('wampy'), ['hello']);
+        const result = await client.call('wamp.subscription.get_events', [subscribed.subscriptionId]);
+        expect(result.argsList?.[0]).toEqual([expect.objectContaining({ publication, args: ['hello'], subscription: subscribed.subscriptionId })]);
+      } finally {
+        await wampy.closeAll();
       }
     });
   });

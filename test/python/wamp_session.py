@@ -111,6 +111,7 @@ def run_authentication(join_options, answer_challenge):
                 "authrole": details.authrole,
                 "authmethod": details.authmethod,
                 "authprovider": details.authprovider,
+                "authextra": details.authextra,
             })
             self.leave()
 

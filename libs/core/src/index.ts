@@ -9,7 +9,7 @@ export {
 } from './auth/router-auth.js';
 export type { AuthRequest, AuthenticateHook, ConnectionInfo, Identity, IdentityWithSecret } from './auth/authenticate-hook.js';
 export type { AuthHello, AuthResponse, AuthStep, Authenticator } from './auth/authenticator.js';
-export type { AuthorizeAction, AuthorizeHook, AuthorizeRequest } from './auth/authorize-hook.js';
+export type { AuthorizeAction, AuthorizeDecision, AuthorizeHook, AuthorizeRequest } from './auth/authorize-hook.js';
 export { AnonymousAuthenticator } from './auth/anonymous-authenticator.js';
 export { TicketAuthenticator } from './auth/ticket-authenticator.js';
 export {
@@ -21,13 +21,38 @@ export {
 } from './auth/wampcra-authenticator.js';
 export { CryptosignAuthenticator, ed25519PublicKey, type IdentityWithPubkeys } from './auth/cryptosign-authenticator.js';
 export {
+  ScramAuthenticator,
+  scramCredential,
+  normalizePassword,
+  SCRAM_METHOD,
+  SCRAM_KDFS,
+  SCRAM_DEFAULT_ITERATIONS,
+  type ScramCredential,
+  type ScramKdf,
+  type IdentityWithScram,
+} from './auth/scram-authenticator.js';
+export {
+  RolePermissions,
+  checkRealmRoles,
+  type Permission,
+  type RealmRoles,
+  type RolePermissionsOfRealm,
+} from './auth/role-permissions.js';
+export { patternCovers } from './auth/pattern-coverage.js';
+export {
+  AuthorizationCache,
+  DEFAULT_AUTHORIZATION_CACHE,
+  type AuthorizationCacheOptions,
+  type AuthorizationFilter,
+} from './auth/authorization-cache.js';
+export {
   staticUsersHook,
   staticUsersAuth,
   checkStaticUsers,
   type StaticUser,
   type StaticUsersOptions,
 } from './auth/static-users.js';
-export { AuthorizationGate, type GateHandlers, type GateOptions } from './auth/authorization-gate.js';
+export { AuthorizationGate, type GateHandlers, type GateOptions, type Permit } from './auth/authorization-gate.js';
 export { Realm, type RealmOptions, type SessionListener } from './router/realm.js';
 export { Session, type SessionInfo, type SessionPeer, type SessionProtocol } from './router/session.js';
 export { Broker } from './router/broker.js';
@@ -131,17 +156,6 @@ export { patternMatches } from './router/topic-pattern.js';
 export type { Publication } from './router/broker.js';
 export type { SubscriptionFilter, SubscriptionSpec } from './router/subscription.js';
 
-// MQTT gate and its listeners.
-export { MqttGate, MQTT_DEFAULTS, type MqttOptions } from './mqtt/mqtt-gate.js';
-export { MqttConnection } from './mqtt/mqtt-connection.js';
-export { MqttSession } from './mqtt/mqtt-session.js';
-export { MqttPayload, mqttBytesOf } from './mqtt/mqtt-payload.js';
-export { parseTopicFilter, parseTopicName } from './mqtt/mqtt-topics.js';
-export { TcpMqttTransport, WebSocketMqttTransport, type MqttTransport } from './mqtt/mqtt-transport.js';
-export { Reason as MqttReason } from './mqtt/reason-codes.js';
-export { MqttTcpListener, type MqttTcpListenOptions } from './transport/mqtt-tcp-listener.js';
-export { MqttWebSocketListener } from './transport/mqtt-websocket-listener.js';
-
 // Aggregate engine: materialized views over `type: object` tables declared in an information schema.
 export { AggregateEngine, type RowChange } from './aggregate/aggregate-engine.js';
 export {
@@ -169,3 +183,14 @@ export { RowValidator, type RowProblem } from './aggregate/row-validator.js';
 export { keyLevelsOf, topicLevelProblem, type KeyLevels, type KeyValue, type Row } from './aggregate/row-key.js';
 export type { RowStore, StoredRow } from './aggregate/row-store.js';
 export { MemoryRowStore, type RowStoreEntry } from './aggregate/memory-row-store.js';
+
+// MQTT gate and its listeners.
+export { MqttGate, MQTT_DEFAULTS, type MqttOptions } from './mqtt/mqtt-gate.js';
+export { MqttConnection } from './mqtt/mqtt-connection.js';
+export { MqttSession } from './mqtt/mqtt-session.js';
+export { MqttPayload, mqttBytesOf } from './mqtt/mqtt-payload.js';
+export { parseTopicFilter, parseTopicName } from './mqtt/mqtt-topics.js';
+export { TcpMqttTransport, WebSocketMqttTransport, type MqttTransport } from './mqtt/mqtt-transport.js';
+export { Reason as MqttReason } from './mqtt/reason-codes.js';
+export { MqttTcpListener, type MqttTcpListenOptions } from './transport/mqtt-tcp-listener.js';
+export { MqttWebSocketListener } from './transport/mqtt-websocket-listener.js';

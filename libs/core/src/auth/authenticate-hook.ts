@@ -1,5 +1,6 @@
 import type { SessionProtocol } from '../router/session.js';
 import type { IdentityWithPubkeys } from './cryptosign-authenticator.js';
+import type { IdentityWithScram } from './scram-authenticator.js';
 
 /** How a client is connected: for hooks that decide by address or transport. */
 export interface ConnectionInfo {
@@ -13,7 +14,7 @@ export interface ConnectionInfo {
 /** A client asking to join a realm, as the application's `authenticate` hook sees it. */
 export interface AuthRequest {
   readonly realm: string;
-  /** The method the router chose from the client's `authmethods`: `ticket`, `wampcra`, `cryptosign` or `anonymous`. */
+  /** The method the router chose from the client's `authmethods`: `ticket`, `wampcra`, `cryptosign`, `wamp-scram` or `anonymous`. */
   readonly authmethod: string;
   /** Who the client says it is (HELLO.Details.authid); may be absent, e.g. for `anonymous` and `cryptosign`. */
   readonly authid?: string;
@@ -21,8 +22,9 @@ export interface AuthRequest {
   readonly authextra: Record<string, unknown>;
   /**
    * The secret the method carries: for `ticket` the ticket from AUTHENTICATE; absent for `anonymous`, and for
-   * `wampcra` and `cryptosign` (there the hook is asked before the CHALLENGE and returns the secret or the
-   * public keys; see `IdentityWithSecret`, `IdentityWithPubkeys`).
+   * `wampcra`, `cryptosign` and `wamp-scram` (there the hook is asked before the CHALLENGE and returns the
+   * secret, the public keys or the stored SCRAM keys; see `IdentityWithSecret`, `IdentityWithPubkeys`,
+   * `IdentityWithScram`).
    */
   readonly secret?: string;
   /** The ID the session will have once admitted (WAMP-CRA's challenge names it; a hook may log it). */
@@ -69,11 +71,13 @@ export interface IdentityWithSecret extends Identity {
  *   client and verifies its signature;
  * - `cryptosign`: the hook is asked at HELLO, with `authextra.pubkey` and maybe an authid, and returns the
  *   identity together with the principal's public keys (`IdentityWithPubkeys`); the router refuses a key
- *   not among them, challenges the client and verifies its Ed25519 signature.
+ *   not among them, challenges the client and verifies its Ed25519 signature;
+ * - `wamp-scram`: the hook is asked at HELLO, with the authid, and returns the identity together with the
+ *   user's stored SCRAM keys (`IdentityWithScram`); the router challenges the client and verifies its proof.
  * Throwing (rejecting) refuses the client. A thrown `RouterError` chooses the ABORT reason and message the
  * client sees; anything else is `wamp.error.authentication_denied` with a generic message (the error itself
  * is only logged).
  */
 export type AuthenticateHook = (
   request: AuthRequest,
-) => Identity | IdentityWithSecret | IdentityWithPubkeys | Promise<Identity | IdentityWithSecret | IdentityWithPubkeys>;
+) => Identity | IdentityWithSecret | IdentityWithPubkeys | IdentityWithScram | Promise<Identity | IdentityWithSecret | IdentityWithPubkeys | IdentityWithScram>;

@@ -3,10 +3,19 @@ import type { RouterLogger } from '../router/logger.js';
 import type { AuthorizeHook, AuthorizeRequest } from './authorize-hook.js';
 import { isPromiseLike } from './promise-like.js';
 
+/** How an allowed request goes ahead. */
+export interface Permit {
+  /** Disclose the caller or publisher, as if the request had set `disclose_me` (a role's permission says so). */
+  readonly disclose: boolean;
+}
+
+const ALLOWED: Permit = Object.freeze({ disclose: false });
+const ALLOWED_DISCLOSED: Permit = Object.freeze({ disclose: true });
+
 /** What the gate does with a request once its turn has come. */
 export interface GateHandlers<T> {
-  /** The request may go ahead. */
-  perform(item: T): void;
+  /** The request may go ahead, as `permit` says. */
+  perform(item: T, permit: Permit): void;
   /** The request is refused with `error`. */
   refuse(item: T, error: RouterError): void;
   /** Too many requests wait for decisions; the session should end (its client ignores back pressure). */
@@ -21,7 +30,7 @@ export interface GateOptions {
   readonly logger: RouterLogger;
 }
 
-type Verdict = true | RouterError;
+type Verdict = Permit | RouterError;
 
 interface Waiting<T> {
   readonly item: T;
@@ -59,7 +68,7 @@ export class AuthorizationGate<T> {
    */
   submit(item: T, request: AuthorizeRequest | undefined): void {
     if (this.closed) return;
-    const answer = request === undefined ? true : this.ask(request);
+    const answer = request === undefined ? ALLOWED : this.ask(request);
     if (this.waiting.length === 0 && !isPromiseLike(answer)) {
       this.act(item, answer);
       return;
@@ -89,8 +98,8 @@ export class AuthorizationGate<T> {
   }
 
   private act(item: T, verdict: Verdict): void {
-    if (verdict === true) this.handlers.perform(item);
-    else this.handlers.refuse(item, verdict);
+    if (verdict instanceof RouterError) this.handlers.refuse(item, verdict);
+    else this.handlers.perform(item, verdict);
   }
 
   /** The hook's answer: a verdict at once, or the promise it returned. */
@@ -125,11 +134,14 @@ export class AuthorizationGate<T> {
   }
 
   private verdictOf(request: AuthorizeRequest, answer: unknown): Verdict {
-    if (answer === true) return true;
-    if (answer === false) {
-      return new RouterError(ErrorUri.notAuthorized, `not authorized to ${request.action} ${request.uri}`);
+    if (answer === true) return ALLOWED;
+    if (answer === false) return notAuthorized(request);
+    if (typeof answer === 'object' && answer !== null && typeof (answer as { allow?: unknown }).allow === 'boolean') {
+      const { allow, disclose } = answer as { allow: boolean; disclose?: unknown };
+      if (!allow) return notAuthorized(request);
+      return disclose === true ? ALLOWED_DISCLOSED : ALLOWED;
     }
-    return this.failed(request, new TypeError(`authorize returned ${describeValue(answer)}, not a boolean`));
+    return this.failed(request, new TypeError(`authorize returned ${describeValue(answer)}, not a boolean or { allow: boolean }`));
   }
 
   private failed(request: AuthorizeRequest, error: unknown): RouterError {
@@ -137,6 +149,10 @@ export class AuthorizationGate<T> {
     this.options.logger.error('authorize hook failed', { ...describe(request), error: String(error) });
     return new RouterError(ErrorUri.authorizationFailed, 'the authorization check failed');
   }
+}
+
+function notAuthorized(request: AuthorizeRequest): RouterError {
+  return new RouterError(ErrorUri.notAuthorized, `not authorized to ${request.action} ${request.uri}`);
 }
 
 function describe(request: AuthorizeRequest): Record<string, unknown> {

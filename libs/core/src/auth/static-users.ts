@@ -3,10 +3,12 @@ import { isPlainObject } from '../retained/retained-value.js';
 import type { AuthenticateHook, AuthRequest, Identity, IdentityWithSecret } from './authenticate-hook.js';
 import type { IdentityWithPubkeys } from './cryptosign-authenticator.js';
 import type { AuthOptions } from './router-auth.js';
+import { SCRAM_METHOD, scramCredentialProblem, type IdentityWithScram, type ScramCredential } from './scram-authenticator.js';
 
 /**
  * A user known from configuration. `ticket`: the user joins with ticket authentication; `secret`: with
- * WAMP-CRA; `pubkey` (one Ed25519 public key, 64 hex digits) or `pubkeys` (several): with WAMP-Cryptosign.
+ * WAMP-CRA; `pubkey` (one Ed25519 public key, 64 hex digits) or `pubkeys` (several): with WAMP-Cryptosign;
+ * `scram` (the stored keys, never the password; see `scramCredential`): with WAMP-SCRAM.
  * With `salt` (and optionally `iterations`, `keylen`), `secret` is the salted key, i.e.
  * base64(PBKDF2-HMAC-SHA256(password, salt, iterations, keylen)) (`craDeriveKey`), not the password.
  */
@@ -20,6 +22,7 @@ export interface StaticUser {
   readonly keylen?: number;
   readonly pubkey?: string;
   readonly pubkeys?: readonly string[];
+  readonly scram?: ScramCredential;
 }
 
 export interface StaticUsersOptions {
@@ -30,7 +33,7 @@ export interface StaticUsersOptions {
 /** Every provider field of WELCOME for a configured user. */
 const PROVIDER = 'static';
 
-const USER_KEYS = ['authid', 'role', 'ticket', 'secret', 'salt', 'iterations', 'keylen', 'pubkey', 'pubkeys'];
+const USER_KEYS = ['authid', 'role', 'ticket', 'secret', 'salt', 'iterations', 'keylen', 'pubkey', 'pubkeys', 'scram'];
 
 /** An Ed25519 public key: 32 bytes as 64 hex digits. */
 const PUBKEY = /^[0-9a-fA-F]{64}$/;
@@ -65,17 +68,22 @@ export function checkStaticUsers(value: unknown): StaticUser[] {
 }
 
 function userProblem(user: unknown): string | undefined {
-  if (!isPlainObject(user)) return 'must be an object with authid, role, and ticket, secret or pubkey';
+  if (!isPlainObject(user)) return 'must be an object with authid, role, and ticket, secret, pubkey or scram';
   const unknownKey = Object.keys(user).find((key) => !USER_KEYS.includes(key));
   if (unknownKey !== undefined) return `unknown field "${unknownKey}" (known: ${USER_KEYS.join(', ')})`;
-  const { authid, role, ticket, secret, salt, iterations, keylen, pubkey, pubkeys } = user;
+  const { authid, role, ticket, secret, salt, iterations, keylen, pubkey, pubkeys, scram } = user;
   if (!isNonEmptyString(authid)) return 'authid must be a non-empty string';
   if (!isNonEmptyString(role)) return 'role must be a non-empty string';
   const cryptosign = pubkey !== undefined || pubkeys !== undefined;
-  if ([ticket !== undefined, secret !== undefined, cryptosign].filter(Boolean).length !== 1) {
-    return 'give either ticket (ticket authentication), secret (wampcra) or pubkey/pubkeys (cryptosign): exactly one';
+  if ([ticket !== undefined, secret !== undefined, cryptosign, scram !== undefined].filter(Boolean).length !== 1) {
+    return 'give either ticket (ticket authentication), secret (wampcra), pubkey/pubkeys (cryptosign) or scram (wamp-scram): exactly one';
   }
   if (cryptosign) return pubkeysProblem(pubkey, pubkeys, salt ?? iterations ?? keylen);
+  if (scram !== undefined) {
+    // The salt and iterations of a SCRAM user live inside `scram`, with the keys derived from them.
+    if ((salt ?? iterations ?? keylen) !== undefined) return 'salt, iterations and keylen go with secret (wampcra); a scram user keeps them in scram';
+    return scramCredentialProblem(scram);
+  }
   if (ticket !== undefined && !isNonEmptyString(ticket)) return 'ticket must be a non-empty string';
   if (secret !== undefined && !isNonEmptyString(secret)) return 'secret must be a non-empty string';
   if (salt === undefined) {
@@ -102,8 +110,9 @@ function pubkeysProblem(pubkey: unknown, pubkeys: unknown, salting: unknown): st
 
 /**
  * An authenticate hook over a fixed list of users: `ticket` users present their ticket, `wampcra` users
- * prove their secret, `cryptosign` users the private key of one of their public keys (the router verifies
- * the signatures; a cryptosign client without an authid is found by its key), and `anonymous` clients (if
+ * prove their secret, `cryptosign` users the private key of one of their public keys, `wamp-scram` users
+ * their password (the router verifies the signatures and proofs; a cryptosign client without an authid is
+ * found by its key), and `anonymous` clients (if
  * the router offers that method) join as role `anonymous` with the session ID as authid, whatever authid
  * they claim.
  * Unknown users and wrong tickets are refused (`wamp.error.authentication_denied`).
@@ -112,7 +121,7 @@ export function staticUsersHook(users: readonly StaticUser[]): AuthenticateHook 
   const checked = checkStaticUsers(users);
   const byAuthid = new Map(checked.map((user) => [user.authid, user]));
   const byPubkey = new Map(checked.flatMap((user) => pubkeysOf(user).map((key) => [key, user] as const)));
-  return (request: AuthRequest): Identity | IdentityWithSecret | IdentityWithPubkeys => {
+  return (request: AuthRequest): Identity | IdentityWithSecret | IdentityWithPubkeys | IdentityWithScram => {
     if (request.authmethod === 'anonymous') return { authid: String(request.session), authrole: 'anonymous', authprovider: PROVIDER };
     const { pubkey } = request.authextra;
     const user =
@@ -131,18 +140,20 @@ export function staticUsersHook(users: readonly StaticUser[]): AuthenticateHook 
     }
     const pubkeys = pubkeysOf(user);
     if (request.authmethod === 'cryptosign' && pubkeys.length > 0) return { ...identity, pubkeys };
+    if (request.authmethod === SCRAM_METHOD && user.scram !== undefined) return { ...identity, scram: user.scram };
     throw new Error(`user ${user.authid} cannot use ${request.authmethod}`);
   };
 }
 
 /**
- * The router's `auth` option for a fixed list of users: the hook above, offering `cryptosign`, `wampcra`
- * and `ticket` as far as some user has a public key, a secret or a ticket, and `anonymous` if
- * `options.anonymous`.
+ * The router's `auth` option for a fixed list of users: the hook above, offering `cryptosign`, `wamp-scram`,
+ * `wampcra` and `ticket` as far as some user has a public key, SCRAM keys, a secret or a ticket, and
+ * `anonymous` if `options.anonymous`.
  */
 export function staticUsersAuth(users: readonly StaticUser[], options: StaticUsersOptions = {}): AuthOptions {
   const methods = [
     ...(users.some((user) => pubkeysOf(user).length > 0) ? ['cryptosign'] : []),
+    ...(users.some((user) => user.scram !== undefined) ? [SCRAM_METHOD] : []),
     ...(users.some((user) => user.secret !== undefined) ? ['wampcra'] : []),
     ...(users.some((user) => user.ticket !== undefined) ? ['ticket'] : []),
     ...(options.anonymous === true ? ['anonymous'] : []),

@@ -33,8 +33,9 @@ export function attachSessionMeta(realm: Realm, service: MetaService): void {
     const id = idArgument(args, 0, 'session');
     const goodbye = goodbyeOf(kwargs);
     const session = realm.getSession(id);
-    // The spec: the caller's own session is not an *other* session with that ID.
-    if (session === undefined || session === caller) throw noSuchSession(id);
+    // The spec: the caller's own session is not an *other* session with that ID. The application's
+    // in-process sessions are not the clients' to kill either.
+    if (session === undefined || !killable(session, caller)) throw noSuchSession(id);
     session.peer.close(goodbye.reason, goodbye.message);
     return {};
   });
@@ -46,6 +47,10 @@ export function attachSessionMeta(realm: Realm, service: MetaService): void {
   service.register('wamp.session.kill_by_authrole', (args, kwargs, caller) => {
     const authrole = stringArgument(args, 0, 'authrole');
     const killed = kill(realm, caller, goodbyeOf(kwargs), (session) => session.info.authrole === authrole);
+    return { args: [killed.length] };
+  });
+  service.register('wamp.session.kill_all', (_args, kwargs, caller) => {
+    const killed = kill(realm, caller, goodbyeOf(kwargs), () => true);
     return { args: [killed.length] };
   });
 }
@@ -83,9 +88,17 @@ function goodbyeOf(kwargs: Readonly<Record<string, unknown>>): Goodbye {
   return { reason, message: message ?? '' };
 }
 
-/** Closes every session but the caller's that `selects`; returns their IDs. */
+/**
+ * Whether a client may kill `session`: not its own, and not one of the application's in-process sessions
+ * (its Nest handlers and services), which are part of the server as much as the router's meta session is.
+ */
+function killable(session: Session, caller: Session): boolean {
+  return session !== caller && session.info.protocol !== 'local';
+}
+
+/** Closes every killable session that `selects`; returns their IDs. */
 function kill(realm: Realm, caller: Session, goodbye: Goodbye, selects: (session: Session) => boolean): number[] {
-  const victims = [...realm.sessions()].filter((session) => session !== caller && selects(session));
+  const victims = [...realm.sessions()].filter((session) => killable(session, caller) && selects(session));
   for (const session of victims) session.peer.close(goodbye.reason, goodbye.message);
   return victims.map((session) => session.id);
 }

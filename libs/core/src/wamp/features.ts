@@ -12,6 +12,7 @@ export const ROUTER_ROLES = {
       event_retention: true,
       session_meta_api: true,
       subscription_meta_api: true,
+      event_history: true,
     },
   },
   dealer: {

@@ -419,8 +419,9 @@ export class WampConnection implements SessionPeer {
 
   private gateHandlers(): GateHandlers<WampMessage> {
     return {
-      perform: (message) => {
+      perform: (message, permit) => {
         const state = this.state;
+        if (permit.disclose) wireAuth.discloseRequester(message);
         if (state.phase === 'established') this.guarded(message[0], () => this.perform(state.session, message));
       },
       refuse: (message, error) => this.guarded(message[0], () => this.refuse(message, error)),

@@ -56,3 +56,11 @@ export function authorizeRequest(session: Session, message: WampMessage): Author
       return undefined;
   }
 }
+
+/**
+ * A role's permission discloses its caller or publisher: the CALL or PUBLISH goes on as if it had set
+ * `disclose_me` (the callee or the subscribers learn its session, authid and authrole).
+ */
+export function discloseRequester(message: WampMessage): void {
+  if (message[0] === MessageCode.CALL || message[0] === MessageCode.PUBLISH) (message[2] as Dict).disclose_me = true;
+}
