@@ -41,18 +41,24 @@ export async function authenticateMqttClient(router: Router, defaultRealm: strin
     session: sessionId,
     connection: { protocol: 'mqtt', transport: credentials.transport, ...(credentials.remoteAddress === undefined ? {} : { remoteAddress: credentials.remoteAddress }) },
   });
-  const methods = authid === undefined ? ['anonymous'] : ['ticket', 'wampcra', 'anonymous'];
-  const authenticator = router.auth.pick(methods);
-  if (authenticator === undefined) {
+  // With a username, each password method the router offers is tried in turn (a user has a ticket or a
+  // WAMP-CRA secret); anonymous only when neither is offered.
+  const offered = (authid === undefined ? ['anonymous'] : ['ticket', 'wampcra']).filter((method) => router.auth.pick([method]) !== undefined);
+  if (offered.length === 0 && router.auth.pick(['anonymous']) !== undefined) offered.push('anonymous');
+  if (offered.length === 0) {
     return { refusal: authid === undefined ? Reason.notAuthorized : Reason.badAuthenticationMethod, message: 'no authentication method for MQTT clients is offered' };
   }
-  try {
-    const identity = await run(authenticator, hello(authenticator.method), credentials.password ?? '');
-    return { realm, identity: { ...identity, authmethod: authenticator.method }, sessionId };
-  } catch (error) {
-    const message = error instanceof RouterError ? error.message : 'authentication failed';
-    return { refusal: authenticator.method === 'anonymous' ? Reason.notAuthorized : Reason.badUserNameOrPassword, message };
+  let failure = 'authentication failed';
+  for (const method of offered) {
+    const authenticator = router.auth.pick([method])!;
+    try {
+      const identity = await run(authenticator, hello(method), credentials.password ?? '');
+      return { realm, identity: { ...identity, authmethod: method }, sessionId };
+    } catch (error) {
+      if (error instanceof RouterError) failure = error.message;
+    }
   }
+  return { refusal: offered[0] === 'anonymous' ? Reason.notAuthorized : Reason.badUserNameOrPassword, message: failure };
 }
 
 async function run(authenticator: Authenticator, hello: AuthHello, password: string): Promise<Identity> {
