@@ -116,8 +116,9 @@ export class MqttSession implements SessionPeer {
     const qos = Math.min(publishedQos, entry.qos) as QoS;
     const retain = event.retained === true || (entry.retainAsPublished && event.retainedWrite);
     const ids = entry.subscriptionId === undefined ? [] : [entry.subscriptionId];
-    if (entry.parsed.shareGroup !== undefined) {
-      // A shared subscription's copy is its own (MQTT 5 4.8.2): never merged with others.
+    if (entry.parsed.shareGroup !== undefined || (this.subscriptions.size === 1 && this.batch === undefined)) {
+      // A shared subscription's copy is its own (MQTT 5 4.8.2): never merged with others. A session with one
+      // subscription has nothing to merge, so it skips the round trip through the batch.
       this.deliver({ levels: event.levels, payload: event.payload, qos, retain, subscriptionIds: ids });
       return;
     }
