@@ -16,12 +16,14 @@ import { wampUriOf, type TopicLevels } from '../router/topic.js';
 import { authenticateMqttClient, type MqttCredentials } from './mqtt-authentication.js';
 import type { MqttGate } from './mqtt-gate.js';
 import { MqttPayload, mqttBytesOf } from './mqtt-payload.js';
+import { encodePublish, type PublishProperties } from './publish-encoder.js';
 import { answerRequestWithCall } from './mqtt-request-call.js';
 import type { MqttSession, OutgoingMessage, QoS, SessionLink } from './mqtt-session.js';
 import { topicNameOf } from './mqtt-session.js';
 import { isWellFormedString, parseTopicFilter, parseTopicName, type ParsedFilter } from './mqtt-topics.js';
 import type { MqttTransport } from './mqtt-transport.js';
 import { connectReturnCodeFor, MqttProtocolError, Reason } from './reason-codes.js';
+import { recordUserPropertyOrder, userPropertiesOf } from './user-property-order.js';
 
 type ProtocolVersion = 3 | 4 | 5;
 
@@ -83,6 +85,7 @@ export class MqttConnection implements SessionLink {
     private readonly gate: MqttGate,
     readonly transport: MqttTransport,
   ) {
+    recordUserPropertyOrder(this.parser);
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
     this.parser.on('error', (error: Error) => this.onParseError(error));
     transport.onData((bytes) => this.onData(bytes));
@@ -611,18 +614,10 @@ export class MqttConnection implements SessionLink {
         properties.topicAlias = fresh;
       }
     }
-    const packet: IPublishPacket = {
-      cmd: 'publish',
-      topic: sentTopic,
-      payload: mqttBytesOf(message.payload),
-      qos: message.qos,
-      dup,
-      retain: message.retain,
-      ...(message.qos > 0 ? { messageId: packetId } : {}),
-      ...(properties !== undefined ? { properties } : {}),
-    };
-    const bytes = this.encode(packet);
-    if (bytes === undefined) return false;
+    const bytes = encodePublish(
+      { topic: sentTopic, payload: mqttBytesOf(message.payload), qos: message.qos, dup, retain: message.retain, packetId, ...(properties === undefined ? {} : { properties }) },
+      this.version,
+    );
     if (bytes.length > this.clientMaximumPacketSize) {
       // MQTT-3.1.2-25: discard what the client cannot take. An alias this packet would have set is not set.
       if (properties?.topicAlias !== undefined && sentTopic !== '') this.outboundAliases.delete(topic);
@@ -636,18 +631,16 @@ export class MqttConnection implements SessionLink {
     this.writePacket({ cmd: 'pubrel', messageId: packetId });
   }
 
-  private publishProperties(message: OutgoingMessage): NonNullable<IPublishPacket['properties']> {
+  private publishProperties(message: OutgoingMessage): PublishProperties {
     const source = message.payload.properties;
-    const properties: NonNullable<IPublishPacket['properties']> = {};
-    if (message.subscriptionIds.length > 0) {
-      properties.subscriptionIdentifier = message.subscriptionIds.length === 1 ? message.subscriptionIds[0]! : [...message.subscriptionIds];
-    }
+    const properties: PublishProperties = {};
+    if (message.subscriptionIds.length > 0) properties.subscriptionIdentifiers = message.subscriptionIds;
     if (source === undefined) return properties;
     if (source.payloadFormat !== undefined) properties.payloadFormatIndicator = source.payloadFormat === 1;
     if (source.contentType !== undefined) properties.contentType = source.contentType;
     if (source.responseTopic !== undefined) properties.responseTopic = source.responseTopic;
     if (source.correlationData !== undefined) properties.correlationData = source.correlationData;
-    if (source.userProperties !== undefined) properties.userProperties = { ...source.userProperties };
+    if (source.userProperties !== undefined) properties.userProperties = source.userProperties;
     if (source.expiresAt !== undefined) {
       // MQTT-3.3.2-6: the interval forwarded is what is left of it.
       properties.messageExpiryInterval = Math.max(1, Math.ceil((source.expiresAt - Date.now()) / 1000));
@@ -697,7 +690,7 @@ function messagePropertiesOf(
     if (properties.contentType !== undefined) result.contentType = properties.contentType;
     if (properties.responseTopic !== undefined) result.responseTopic = properties.responseTopic;
     if (properties.correlationData !== undefined) result.correlationData = properties.correlationData;
-    if (properties.userProperties !== undefined) result.userProperties = properties.userProperties;
+    if (properties.userProperties !== undefined) result.userProperties = userPropertiesOf(properties) ?? pairsOf(properties.userProperties);
     if (properties.messageExpiryInterval !== undefined) result.expiresAt = Date.now() + properties.messageExpiryInterval * 1000;
   }
   for (const _ in result) return result;
@@ -706,6 +699,11 @@ function messagePropertiesOf(
 
 function isAcknowledgement(packet: Packet): packet is Extract<Packet, { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' }> {
   return packet.cmd === 'puback' || packet.cmd === 'pubrec' || packet.cmd === 'pubrel' || packet.cmd === 'pubcomp';
+}
+
+/** User properties from the codec's object form (used only if the arrival order was not recorded). */
+function pairsOf(properties: Record<string, string | string[]>): [string, string][] {
+  return Object.entries(properties).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((item): [string, string] => [name, item]));
 }
 
 /** The PUBACK/PUBREC reason for a publication the realm refused. */

@@ -41,7 +41,7 @@ export function answerRequestWithCall(realm: Realm, caller: Session, levels: Top
     },
     error(error) {
       const body = { error: error.uri, args: error.args ?? [], kwargs: error.kwargs ?? {} };
-      respond({ args: [body] }, { userProperties: { 'wamp-error': error.uri } });
+      respond({ args: [body] }, { userProperties: [['wamp-error', error.uri]] });
     },
   });
   return true;

@@ -24,7 +24,8 @@ export interface MessageProperties {
   /** MQTT 5 request/response: where the answer goes (an MQTT topic name) and what identifies it. */
   readonly responseTopic?: string;
   readonly correlationData?: Buffer;
-  readonly userProperties?: Readonly<Record<string, string | string[]>>;
+  /** Name/value pairs in the order they came, repeated names included. */
+  readonly userProperties?: readonly (readonly [name: string, value: string])[];
   /** Milliseconds since the epoch after which the message is not delivered any more (MQTT 5 Message Expiry). */
   readonly expiresAt?: number;
 }
