@@ -1,14 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { StoreProvider } from '@fox-wamp/core';
+import { PrometheusMetrics, type StoreProvider } from '@fox-wamp/core';
 import { FoxWampModule } from '@fox-wamp/nestjs';
 import { authOptionsOf } from './config/auth-options.js';
 import type { ServerConfig } from './config/server-config.js';
 import { HealthController } from './health.controller.js';
+import { MetricsController } from './metrics.controller.js';
 
 /**
  * The standalone server: FoxWampModule attached to this app's HTTP server (WAMP over WebSocket at the WAMP path,
- * and RawSocket on the same port, MQTT over WebSocket at the MQTT path), plus /health; MQTT over TCP on its
- * own port; optionally RawSocket on a port of its own.
+ * and RawSocket on the same port, MQTT over WebSocket at the MQTT path); MQTT over TCP on its
+ * own port; optionally RawSocket on a port of its own. `/health`, `/health/ready` and `/metrics` on the HTTP port.
  */
 @Module({})
 export class AppModule {
@@ -27,13 +28,23 @@ export class AppModule {
           maxRetainedSize: config.maxRetainedSize,
           shutdownTimeoutMs: config.shutdownTimeout,
           auth: authOptionsOf(config),
+          schema: config.schema,
+          // The standalone server also reports the process (CPU, memory, event loop lag) next to the router.
+          metrics: config.metrics ? new PrometheusMetrics({ processMetrics: true }) : false,
           wamp: {
             path: config.wampPath,
             maxMessageSize: config.maxMessageSize,
             pingIntervalMs: config.pingInterval,
           },
           mqtt: config.mqtt
-            ? { port: config.mqttPort, host: config.host, path: config.mqttWsPath, maxKeepAlive: config.mqttMaxKeepalive, maxPacketSize: config.maxMessageSize }
+            ? {
+                port: config.mqttPort,
+                host: config.host,
+                path: config.mqttWsPath,
+                maxKeepAlive: config.mqttMaxKeepalive,
+                maxPacketSize: config.maxMessageSize,
+                sysInterval: config.mqttSysInterval,
+              }
             : false,
           rawsocket: [
             { maxMessageSize: config.maxMessageSize },
@@ -43,7 +54,7 @@ export class AppModule {
           ],
         }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
     };
   }
 }

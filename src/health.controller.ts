@@ -1,14 +1,28 @@
-import { Controller, Get } from '@nestjs/common';
-import { RouterService } from '@fox-wamp/nestjs';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { RouterService, type FoxWampReadiness } from '@fox-wamp/nestjs';
 
-/** Liveness for process supervisors and load balancers. */
-@Controller()
+type ReadinessBody = { status: 'ready' | 'not ready' } & FoxWampReadiness;
+
+/** Health for process supervisors and load balancers. */
+@Controller('health')
 export class HealthController {
   constructor(private readonly routerService: RouterService) {}
 
-  @Get('health')
+  /** Liveness: the process answers. Nothing else is checked, so a supervisor restarts only a process that hangs. */
+  @Get()
   health(): { status: 'ok'; sessions: number; realms: string[] } {
     const router = this.routerService.router;
     return { status: 'ok', sessions: router.sessionCount, realms: [...router.realms()].map((realm) => realm.name) };
+  }
+
+  /**
+   * Readiness: 200 while the router can take clients (its listeners listen, its store is reachable, it is not
+   * shutting down), 503 with the problems otherwise, so a load balancer sends clients elsewhere.
+   */
+  @Get('ready')
+  ready(): ReadinessBody {
+    const readiness = this.routerService.readiness();
+    if (!readiness.ready) throw new ServiceUnavailableException({ status: 'not ready', ...readiness } satisfies ReadinessBody);
+    return { status: 'ready', ...readiness };
   }
 }

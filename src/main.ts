@@ -1,21 +1,14 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { openStore, type StoreProvider } from '@fox-wamp/core';
 import { RouterService } from '@fox-wamp/nestjs';
 import { AppModule } from './app.module.js';
 import { loadConfig } from './config/load-config.js';
-import { ConfigError, type LogLevel, type ServerConfig } from './config/server-config.js';
-
-const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  warn: ['fatal', 'error', 'warn'],
-  error: ['fatal', 'error'],
-  silent: [],
-};
+import { ConfigError, type ServerConfig } from './config/server-config.js';
+import { serverLogger } from './logging/server-logger.js';
 
 /** Prints one line to stderr and exits: configuration and startup errors are not stack traces. */
 function fail(message: string, status: number): never {
@@ -72,7 +65,7 @@ async function main(): Promise<void> {
   }
 
   const app = await NestFactory.create(AppModule.forConfig(config, store), {
-    logger: NEST_LEVELS[config.logLevel],
+    logger: serverLogger(config.logLevel, config.logFormat),
     abortOnError: false,
   });
   // useProcessExit: after the graceful close, exit with 0 instead of Nest's default of re-raising the signal
@@ -101,6 +94,7 @@ async function main(): Promise<void> {
   const logger = new Logger('FoxWamp');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.log(`listening http http://${host}:${address.port}/health`);
+  if (config.metrics) logger.log(`metrics http://${host}:${address.port}/metrics`);
   logger.log(`listening rawsocket tcp://${host}:${address.port} (shared with http)`);
   if (config.mqtt) logger.log(`listening mqtt-ws ws://${host}:${address.port}${config.mqttWsPath}`);
   // Last of the listening lines: tests and scripts take it to mean "ready".

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { checkRealmRoles, checkStaticUsers, isValidUri } from '@fox-wamp/core';
-import { ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type ServerConfig } from './server-config.js';
+import { checkRealmRoles, checkStaticUsers, isValidUri, parseInformationSchema } from '@fox-wamp/core';
+import { ConfigError, DEFAULT_CONFIG, LOG_FORMATS, LOG_LEVELS, type ServerConfig } from './server-config.js';
 
 type Key = keyof ServerConfig;
 /**
@@ -11,7 +11,7 @@ type Key = keyof ServerConfig;
  * "it depends" (see the setting). `users`, `roles`: the config file's users and role permissions, never from
  * env or flags.
  */
-type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users' | 'roles';
+type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users' | 'roles' | 'schema';
 
 /** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
 const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
@@ -23,6 +23,7 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   mqttPort: { kind: 'port', flag: '--mqtt-port <port>', help: 'MQTT over TCP (0 = any free port)' },
   mqttWsPath: { kind: 'string', flag: '--mqtt-ws-path <path>', help: 'WebSocket path for MQTT on the HTTP port' },
   mqttMaxKeepalive: { kind: 'positive', flag: '--mqtt-max-keepalive <seconds>', help: 'cap on the keep alive MQTT clients ask for (MQTT 5 Server Keep Alive)' },
+  mqttSysInterval: { kind: 'positive', flag: '--mqtt-sys-interval <seconds>', help: 'seconds between updates of the MQTT $SYS/broker topics, 0 = none' },
   realm: { kind: 'string', flag: '--realm <name>', help: 'default realm' },
   realms: { kind: 'strings', help: 'further realms (config file)' },
   perRealm: { kind: 'perRealm', help: 'settings of particular realms (config file), e.g. {"iot": {"uriCheck": "strict"}}' },
@@ -31,14 +32,17 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   maxMessageSize: { kind: 'positive', flag: '--max-message-size <bytes>', help: 'largest accepted WAMP message' },
   pingInterval: { kind: 'positive', flag: '--ping-interval <ms>', help: 'WebSocket ping interval, 0 = off' },
   shutdownTimeout: { kind: 'positive', flag: '--shutdown-timeout <ms>', help: 'how long shutdown waits for GOODBYE replies' },
-  store: { kind: 'string', flag: '--store <store>', help: 'retained state and history: memory, or sqlite:<path> (durable)' },
+  store: { kind: 'string', flag: '--store <store>', help: 'retained state and history: memory, sqlite:<path> (durable), or redis://host:port[/db] (shared by router processes)' },
   historySize: { kind: 'positive', flag: '--history-size <events>', help: 'events kept per realm for `after` replays, 0 = none' },
   historyAge: { kind: 'positive', flag: '--history-age <seconds>', help: 'how long an event stays in the history' },
   maxRetainedSize: { kind: 'positive', flag: '--max-retained-size <bytes>', help: 'largest retained value' },
   logLevel: { kind: 'string', flag: '--log-level <level>', help: 'log level', choices: LOG_LEVELS },
+  logFormat: { kind: 'string', flag: '--log-format <format>', help: 'log lines: json, pretty, or auto (pretty on a terminal, json otherwise)', choices: LOG_FORMATS },
+  metrics: { kind: 'boolean', flag: '--no-metrics', help: 'turn off the Prometheus metrics at /metrics (and the traffic counters of MQTT $SYS)' },
   users: { kind: 'users', help: 'users who may join, with a ticket, a wampcra secret, a cryptosign pubkey or wamp-scram keys (config file only)' },
   roles: { kind: 'roles', help: 'static permissions per realm and role (config file only), e.g. {"realm1": {"user": [{"uri": "com.app.", "match": "prefix", "allow": {"call": true}}]}}' },
   anonymous: { kind: 'optionalBoolean', help: 'whether clients may join anonymously (default: only when there are no users)' },
+  schema: { kind: 'schema', help: 'information schema of the default realm: tables and aggregate views served on their topics (config file only)' },
 };
 
 const KEYS = Object.keys(SETTINGS) as Key[];
@@ -127,7 +131,7 @@ function readConfigFile(path: string): Record<string, unknown> {
       throw new ConfigError(`config file ${path}: unknown setting "${key}" (known: ${KEYS.join(', ')})`);
     }
     const kind = SETTINGS[key as Key].kind;
-    result[key] = typeof value === 'string' && kind !== 'string' && kind !== 'users' && kind !== 'roles' ? convert(key as Key, value, `config ${key}`) : value;
+    result[key] = typeof value === 'string' && kind !== 'string' && kind !== 'users' && kind !== 'roles' && kind !== 'schema' ? convert(key as Key, value, `config ${key}`) : value;
   }
   return result;
 }
@@ -141,6 +145,8 @@ function convert(key: Key, raw: string, where: string): unknown {
       throw new ConfigError(`${where}: users can only be set in the config file`);
     case 'roles':
       throw new ConfigError(`${where}: roles can only be set in the config file`);
+    case 'schema':
+      throw new ConfigError(`${where}: schema can only be set in the config file`);
     case 'boolean':
     case 'optionalBoolean':
       if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
@@ -174,6 +180,7 @@ function validate(config: ServerConfig): ServerConfig {
       : setting.kind === 'optionalBoolean' ? value === undefined || typeof value === 'boolean'
       : setting.kind === 'users' ? usersProblem(value) === undefined
       : setting.kind === 'roles' ? rolesProblem(value) === undefined
+      : setting.kind === 'schema' ? schemaProblem(value) === undefined
       : setting.kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
       : setting.kind === 'perRealm' ? isPerRealm(value)
       : setting.kind === 'optionalPort' && value === undefined ? true
@@ -181,6 +188,7 @@ function validate(config: ServerConfig): ServerConfig {
     // A user's secret must not end up in the message: say what is wrong with which user instead.
     if (!ok && setting.kind === 'users') throw new ConfigError(`setting users: ${usersProblem(value)}`);
     if (!ok && setting.kind === 'roles') throw new ConfigError(`setting roles: ${rolesProblem(value)}`);
+    if (!ok && setting.kind === 'schema') throw new ConfigError(`setting schema: ${schemaProblem(value)}`);
     if (!ok) throw new ConfigError(`setting ${key} has an invalid value ${JSON.stringify(value)}`);
     if (setting.choices && !setting.choices.includes(value as string)) {
       throw new ConfigError(`setting ${key} must be one of ${setting.choices.join(', ')}; got "${String(value)}"`);
@@ -207,8 +215,8 @@ function validate(config: ServerConfig): ServerConfig {
     if (!isValidUri(realm, 'concrete')) throw new ConfigError(`invalid realm name "${realm}"`);
   }
   if (config.maxMessageSize < 1024) throw new ConfigError(`max message size must be at least 1024 bytes`);
-  if (config.store !== 'memory' && !/^sqlite:.+/.test(config.store)) {
-    throw new ConfigError(`store must be memory or sqlite:<path>; got "${config.store}"`);
+  if (config.store !== 'memory' && !/^sqlite:.+/.test(config.store) && !/^rediss?:\/\/.+/.test(config.store)) {
+    throw new ConfigError(`store must be memory, sqlite:<path> or redis://host:port[/db]; got "${config.store}"`);
   }
   const realms = new Set([config.realm, ...config.realms, ...Object.keys(config.perRealm)]);
   const stranger = Object.keys(config.roles).find((realm) => !realms.has(realm));
@@ -224,6 +232,17 @@ function validate(config: ServerConfig): ServerConfig {
 function usersProblem(value: unknown): string | undefined {
   try {
     checkStaticUsers(value);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Parsed here too, so that a mistake is one line at startup; `parseInformationSchema` names the place. */
+function schemaProblem(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseInformationSchema(value);
     return undefined;
   } catch (error) {
     return (error as Error).message;

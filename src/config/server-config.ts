@@ -1,7 +1,11 @@
-import type { RealmRoles, StaticUser, UriCheck } from '@fox-wamp/core';
+import type { InformationSchemaJson, RealmRoles, StaticUser, UriCheck } from '@fox-wamp/core';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `json`: one JSON object per line; `pretty`: Nest's readable lines; `auto`: pretty on a terminal, JSON otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Everything the standalone server can be told, after flags, env and the config file are merged. */
 export interface ServerConfig {
@@ -14,6 +18,8 @@ export interface ServerConfig {
   readonly mqttWsPath: string;
   /** Seconds; a client asking for more (or for none) gets this (MQTT 5) or is refused (3.1.1). */
   readonly mqttMaxKeepalive: number;
+  /** Seconds between updates of the `$SYS/broker/...` topics (Mosquitto's `sys_interval`); 0: none. */
+  readonly mqttSysInterval: number;
   /** A TCP port of its own for WAMP RawSocket (which always shares `port` too); undefined: none. */
   readonly rawsocketPort: number | undefined;
   readonly realm: string;
@@ -35,6 +41,9 @@ export interface ServerConfig {
   /** Largest retained value in bytes. */
   readonly maxRetainedSize: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Prometheus metrics at `/metrics` (and MQTT `$SYS` traffic counters); `--no-metrics` turns them off. */
+  readonly metrics: boolean;
   /**
    * Users who may join (config file only): `ticket` users with ticket authentication, `secret` users with
    * wampcra, `pubkey`/`pubkeys` users with cryptosign, `scram` users with wamp-scram.
@@ -44,6 +53,11 @@ export interface ServerConfig {
   readonly roles: RealmRoles;
   /** Whether clients may join anonymously; undefined: yes without users, no with users. */
   readonly anonymous: boolean | undefined;
+  /**
+   * The default realm's information schema (config file only): its tables are served on their topics by the
+   * aggregate engine. Undefined: none (a client may define one with `fox.schema.define`).
+   */
+  readonly schema: InformationSchemaJson | undefined;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -54,6 +68,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   mqttPort: 1883,
   mqttWsPath: '/mqtt',
   mqttMaxKeepalive: 65535,
+  mqttSysInterval: 10,
   rawsocketPort: undefined,
   realm: 'realm1',
   realms: [],
@@ -68,9 +83,12 @@ export const DEFAULT_CONFIG: ServerConfig = {
   historyAge: 3600,
   maxRetainedSize: 256 * 1024,
   logLevel: 'info',
+  logFormat: 'auto',
+  metrics: true,
   users: [],
   roles: {},
   anonymous: undefined,
+  schema: undefined,
 };
 
 /** A configuration mistake: printed as one line, and the server exits with status 2. */

@@ -505,6 +505,18 @@ describe('meta API', () => {
       expect(ids[0]! < ids[1]! && ids[1]! < ids[2]!).toBe(true);
     });
 
+    it('keeps no events that were published for chosen subscribers only (exclude / eligible lists)', async () => {
+      next();
+      const client = await connect();
+      const subscription = await client.session.subscribe(uri('private'), () => {});
+      const open = await publish(client, uri('private'), ['for everyone']);
+      await client.session.publish(uri('private'), ['only for one'], {}, { acknowledge: true, eligible: [client.session.id] });
+      await client.session.publish(uri('private'), ['not for that one'], {}, { acknowledge: true, exclude_authrole: ['nobody'] });
+      const last = await publish(client, uri('private'), ['for everyone again']);
+      const records = await events(client, subscription.id);
+      expect(records.map((record) => record.publication)).toEqual([open, last]);
+    });
+
     it('a pattern subscription gets every matching topic, named in details.topic; the topic option narrows it', async () => {
       next();
       const client = await connect();

@@ -51,4 +51,19 @@ describe('$SYS topics', () => {
     expect(refused).toBe(0x87);
     expect(observer.inbox.items.filter((message) => message.topic === '$SYS/broker/spoof')).toEqual([]);
   });
+
+  it("the router's hidden $fox topics: a SUBSCRIBE gets 0x87 for that filter (the others stand), a PUBLISH gets PUBACK 0x87", async () => {
+    const client = await clients.connect();
+    const topic = uniqueName('fine');
+    await client.client.subscribeAsync({ '$fox/#': { qos: 1 }, [topic]: { qos: 1 } }).catch(() => undefined);
+    const suback = (await client.packets.waitFor((packet) => packet.cmd === 'suback', 'the SUBACK')) as { granted: number[] };
+    expect(suback.granted).toEqual([0x87, 1]);
+    const refused = await client.client.publishAsync('$fox/aggregate/x', '{}', { qos: 1 }).then(
+      () => undefined,
+      (error: { code?: number }) => error.code,
+    );
+    expect(refused).toBe(0x87);
+    await client.client.publishAsync(topic, 'still connected', { qos: 1 });
+    expect((await client.inbox.waitForMessage(topic)).text).toBe('still connected');
+  });
 });

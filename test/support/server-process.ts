@@ -31,7 +31,8 @@ export async function startServer(args: readonly string[] = [], env: NodeJS.Proc
   const mqttPortArgs = withMqtt && !args.includes('--mqtt-port') ? ['--mqtt-port', '0'] : [];
   const child = spawn(process.execPath, [SERVER_ENTRY, '--port', '0', ...mqttPortArgs, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
+    // Readable log lines, as on a terminal (a pipe would get JSON lines); `--log-format` or env override it.
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', FOX_LOG_FORMAT: 'pretty', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -39,11 +40,12 @@ export async function startServer(args: readonly string[] = [], env: NodeJS.Proc
   const listening = new Promise<{ port: number; wampUrl: string; mqttUrl?: string; mqttWsUrl?: string }>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const wamp = /listening wamp (ws:\/\/[^\s]+?:(\d+)\/\S*)/.exec(output);
+      // A URL ends at whitespace, or at the quote that closes the message of a JSON log line.
+      const wamp = /listening wamp (ws:\/\/[^\s"]+?:(\d+)\/[^\s"]*)/.exec(output);
       if (wamp === null) return;
       if (!withMqtt) return resolve({ wampUrl: wamp[1]!, port: Number(wamp[2]) });
-      const mqttTcp = /listening mqtt (mqtt:\/\/\S+)/.exec(output);
-      const mqttWs = /listening mqtt-ws (ws:\/\/\S+)/.exec(output);
+      const mqttTcp = /listening mqtt (mqtt:\/\/[^\s"]+)/.exec(output);
+      const mqttWs = /listening mqtt-ws (ws:\/\/[^\s"]+)/.exec(output);
       if (mqttTcp !== null && mqttWs !== null) resolve({ wampUrl: wamp[1]!, port: Number(wamp[2]), mqttUrl: mqttTcp[1]!, mqttWsUrl: mqttWs[1]! });
     };
     child.stdout!.on('data', onData);

@@ -7,8 +7,8 @@ import { AppModule } from './app.module.js';
 import { DEMO_WAMP_PATH } from './demo.constants.js';
 
 /**
- * `npm run demo` (or `node dist/apps/demo/main.js [--port N] [--host H]`): the chat page at `/`, WAMP at
- * `/wamp` on the same port. PORT and HOST environment variables work too; port 0 picks a free one.
+ * `npm run demo` (or `node dist/apps/demo/main.js [--port N] [--host H]`): the chat page at `/`, the live
+ * invoices page at `/invoices`, WAMP at `/wamp` on the same port. PORT and HOST environment variables work too; port 0 picks a free one.
  */
 async function main(): Promise<void> {
   const port = Number(flag('--port') ?? process.env.PORT ?? 5000);
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const logger = new Logger('Demo');
   logger.log(`chat page http://${host}:${address.port}/`);
+  logger.log(`invoices page http://${host}:${address.port}/invoices`);
   logger.log(`listening wamp ws://${host}:${address.port}${DEMO_WAMP_PATH}`);
 }
 

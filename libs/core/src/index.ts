@@ -184,6 +184,12 @@ export { keyLevelsOf, topicLevelProblem, type KeyLevels, type KeyValue, type Row
 export type { RowStore, StoredRow } from './aggregate/row-store.js';
 export { MemoryRowStore, type RowStoreEntry } from './aggregate/memory-row-store.js';
 
+// Reducers and the aggregate engine on a realm's topics.
+export { Reducers, REDUCER_ERROR_TOPIC, MAX_WAITING_EVENTS_PER_TOPIC } from './reduce/reducers.js';
+export { RealmTables, SCHEMA_DEFINE_PROCEDURE, SCHEMA_GET_PROCEDURE, type RealmTablesSettings } from './reduce/realm-tables.js';
+export { RetainedRowStore } from './reduce/retained-row-store.js';
+export { HIDDEN_LEVEL } from './reduce/hidden-topics.js';
+
 // MQTT gate and its listeners.
 export { MqttGate, MQTT_DEFAULTS, type MqttOptions } from './mqtt/mqtt-gate.js';
 export { MqttConnection } from './mqtt/mqtt-connection.js';
@@ -196,3 +202,30 @@ export { TcpMqttTransport, WebSocketMqttTransport, type MqttTransport } from './
 export { Reason as MqttReason } from './mqtt/reason-codes.js';
 export { MqttTcpListener, type MqttTcpListenOptions } from './transport/mqtt-tcp-listener.js';
 export { MqttWebSocketListener } from './transport/mqtt-websocket-listener.js';
+
+// The Redis store (`--store redis://host:port[/db]`): retained state, wills, history and event IDs shared by router processes.
+export { connectStore, isRedisStore, type OpenStoreOptions } from './retained/open-store.js';
+export { RedisStoreProvider, type RedisStoreOptions } from './retained/redis-store-provider.js';
+export {
+  StoreUnavailableError,
+  parseRedisUrl,
+  DEFAULT_KEY_PREFIX as REDIS_DEFAULT_KEY_PREFIX,
+  type RedisLocation,
+  type HealthListener,
+} from './retained/redis-connection.js';
+
+// Observability: metrics hooks (off by default), their Prometheus implementation, and log context.
+export {
+  NO_METRICS,
+  NO_REALM_METRICS,
+  type RouterMetrics,
+  type RealmMetrics,
+  type MeteredProtocol,
+  type OverflowAction,
+} from './observability/router-metrics.js';
+export { TrafficCounters, type Tally, type Direction as TrafficDirection } from './observability/traffic-counters.js';
+export { PrometheusMetrics, type PrometheusMetricsOptions } from './observability/prometheus-metrics.js';
+export { MeasuredRealmStore, type StoreOperationObserver } from './observability/measured-realm-store.js';
+export { withLogContext, sessionLogFields } from './observability/log-context.js';
+export { frameBytes, mqttPacketSize, mqttPacketType } from './observability/wire-size.js';
+export type { SendQueueDepth } from './router/session.js';

@@ -15,7 +15,14 @@ export type {
 } from './interfaces/fox-wamp-options.interface.js';
 export type { WampProcedureOptions, WampSubscribeOptions } from './interfaces/wamp-handler-options.interface.js';
 
-export { RouterService, type MqttListenerInfo, type RawSocketListenerInfo, type WampListenerInfo } from './services/router.service.js';
+export {
+  RouterService,
+  type FoxWampReadiness,
+  type ListenerReadiness,
+  type MqttListenerInfo,
+  type RawSocketListenerInfo,
+  type WampListenerInfo,
+} from './services/router.service.js';
 export { RealmService } from './services/realm.service.js';
 export { nestRouterLogger } from './nest-router-logger.js';
 
@@ -38,6 +45,8 @@ export {
   type CallResult,
   type LocalEvent,
   type RouterLogger,
+  type RouterMetrics,
+  PrometheusMetrics,
   type RetainedEntry,
   type StoreProvider,
   type AuthOptions,

@@ -10,7 +10,11 @@ import type {
 import { AuthorizationGate } from '../auth/authorization-gate.js';
 import type { AuthorizeRequest } from '../auth/authorize-hook.js';
 import { MAX_WAITING_AUTHORIZATIONS } from '../auth/router-auth.js';
+import { sessionLogFields, withLogContext } from '../observability/log-context.js';
+import type { RouterMetrics } from '../observability/router-metrics.js';
+import { mqttPacketSize, mqttPacketType } from '../observability/wire-size.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
+import type { RouterLogger } from '../router/logger.js';
 import type { MessageProperties } from '../router/payload.js';
 import { wampUriOf, type TopicLevels } from '../router/topic.js';
 import { authenticateMqttClient, type MqttCredentials } from './mqtt-authentication.js';
@@ -80,11 +84,16 @@ export class MqttConnection implements SessionLink {
   private will: WillMessage | undefined;
   /** Whether the client ended with a DISCONNECT that discards the will. */
   private discardWill = false;
+  /** Logs with this connection's session (or, before it, its peer) in every line. */
+  private readonly logger: RouterLogger;
+  private readonly metrics: RouterMetrics;
 
   constructor(
     private readonly gate: MqttGate,
     readonly transport: MqttTransport,
   ) {
+    this.logger = withLogContext(gate.logger, () => this.logContext());
+    this.metrics = gate.router.metrics;
     recordUserPropertyOrder(this.parser);
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
     this.parser.on('error', (error: Error) => this.onParseError(error));
@@ -142,6 +151,7 @@ export class MqttConnection implements SessionLink {
   private onPacket(packet: Packet): void {
     const state = this.state;
     if (state.phase === 'closed') return;
+    if (this.metrics.enabled) this.metrics.received('mqtt', packet.cmd, mqttPacketSize(packet.length ?? 0));
     this.touchKeepAlive();
     try {
       if (state.phase === 'awaiting-connect') {
@@ -283,7 +293,7 @@ export class MqttConnection implements SessionLink {
       },
       (error: unknown) => {
         if (this.state !== state) return;
-        this.gate.logger.error('MQTT authentication failed', { error: String(error) });
+        this.logger.error('MQTT authentication failed', { error: String(error) });
         this.refuseConnect(Reason.unspecifiedError, 'authentication failed');
       },
     );
@@ -303,7 +313,7 @@ export class MqttConnection implements SessionLink {
   }
 
   private refuseConnect(reasonCode: number, message: string): void {
-    this.gate.logger.debug('MQTT connection refused', { reason: message, remoteAddress: this.transport.remoteAddress });
+    this.logger.debug('MQTT connection refused', { reason: message, remoteAddress: this.transport.remoteAddress });
     this.writePacket(
       this.version === 5
         ? { cmd: 'connack', sessionPresent: false, reasonCode, properties: { reasonString: message } }
@@ -323,7 +333,7 @@ export class MqttConnection implements SessionLink {
         refuse: (item) => this.perform(session, item, false),
         overflow: () => this.fail(new MqttProtocolError(Reason.quotaExceeded, 'too many requests wait for authorization')),
       },
-      { timeoutMs: this.gate.router.auth.timeoutMs, maxWaiting: MAX_WAITING_AUTHORIZATIONS, logger: this.gate.logger },
+      { timeoutMs: this.gate.router.auth.timeoutMs, maxWaiting: MAX_WAITING_AUTHORIZATIONS, logger: this.logger },
     );
   }
 
@@ -369,14 +379,14 @@ export class MqttConnection implements SessionLink {
     }
     const payload = new MqttPayload(payloadBytes, properties);
     const realm = session.realmSession.realm;
-    if (properties?.responseTopic !== undefined && answerRequestWithCall(realm, session.realmSession, levels, payload, this.gate.logger)) {
+    if (properties?.responseTopic !== undefined && answerRequestWithCall(realm, session.realmSession, levels, payload, this.logger)) {
       done(Reason.success);
       return;
     }
     realm.publishTo(session.realmSession, levels, payload, { retain: packet.retain, excludeMe: false }).then(
       () => done(Reason.success),
       (error: unknown) => {
-        this.gate.logger.debug('MQTT publish refused', { topic: packet.topic, error: String(error) });
+        this.logger.debug('MQTT publish refused', { topic: packet.topic, error: String(error) });
         done(publishRefusalReason(error));
       },
     );
@@ -450,7 +460,14 @@ export class MqttConnection implements SessionLink {
     // realm queues their replay, so it runs after this synchronous step.
     round.packet.subscriptions.forEach((wanted, i) => {
       const filter = round.parsed[i];
-      if (filter !== undefined && round.codes[i]! < 0x80) this.subscribe(session, wanted.topic, filter, wanted, round.packet.properties?.subscriptionIdentifier);
+      if (filter === undefined || round.codes[i]! >= 0x80) return;
+      try {
+        this.subscribe(session, wanted.topic, filter, wanted, round.packet.properties?.subscriptionIdentifier);
+      } catch (error) {
+        // The realm refuses some filters itself (the router's hidden $fox topics): that filter fails, the rest stand.
+        this.gate.logger.debug('MQTT subscription refused', { filter: wanted.topic, error: String(error) });
+        round.codes[i] = this.version === 5 ? Reason.notAuthorized : 0x80;
+      }
     });
     this.writePacket({ cmd: 'suback', messageId: round.packet.messageId!, granted: round.codes });
   }
@@ -525,8 +542,8 @@ export class MqttConnection implements SessionLink {
     if (this.state.phase === 'closed') return;
     const reasonCode = error instanceof MqttProtocolError ? error.reasonCode : Reason.unspecifiedError;
     const message = error instanceof Error ? error.message : String(error);
-    if (!(error instanceof MqttProtocolError)) this.gate.logger.error('MQTT connection failed', { error: String(error) });
-    else this.gate.logger.debug('MQTT protocol error', { reason: message, remoteAddress: this.transport.remoteAddress });
+    if (!(error instanceof MqttProtocolError)) this.logger.error('MQTT connection failed', { error: String(error) });
+    else this.logger.debug('MQTT protocol error', { reason: message, remoteAddress: this.transport.remoteAddress });
     if (this.state.phase === 'connected' && this.version === 5) {
       this.writePacket({ cmd: 'disconnect', reasonCode, properties: { reasonString: message } });
     } else if (this.state.phase !== 'connected' && this.version === 5 && reasonCode !== Reason.malformedPacket && this.state.phase === 'awaiting-connect') {
@@ -547,7 +564,7 @@ export class MqttConnection implements SessionLink {
   /** Closes without a word (no CONNECT in time, not MQTT at all). */
   private destroy(reason: string): void {
     if (this.state.phase === 'closed') return;
-    this.gate.logger.debug('MQTT connection dropped', { reason, remoteAddress: this.transport.remoteAddress });
+    this.logger.debug('MQTT connection dropped', { reason, remoteAddress: this.transport.remoteAddress });
     this.closeTransport();
   }
 
@@ -631,6 +648,17 @@ export class MqttConnection implements SessionLink {
     this.writePacket({ cmd: 'pubrel', messageId: packetId });
   }
 
+  bufferedBytes(): number {
+    return this.transport.bufferedBytes();
+  }
+
+  /** The fields of every log line: the session once connected, the peer before. */
+  private logContext(): Record<string, unknown> {
+    if (this.state.phase === 'connected') return { ...sessionLogFields(this.state.session.realmSession), clientId: this.state.session.clientId };
+    const remoteAddress = this.transport.remoteAddress;
+    return { protocol: 'mqtt', transport: this.transport.kind, ...(remoteAddress === undefined ? {} : { remoteAddress }) };
+  }
+
   private publishProperties(message: OutgoingMessage): PublishProperties {
     const source = message.payload.properties;
     const properties: PublishProperties = {};
@@ -662,16 +690,18 @@ export class MqttConnection implements SessionLink {
     try {
       return mqttPacket.generate(packet, { protocolVersion: version });
     } catch (error) {
-      this.gate.logger.error('MQTT packet could not be encoded', { cmd: packet.cmd, error: String(error) });
+      this.logger.error('MQTT packet could not be encoded', { cmd: packet.cmd, error: String(error) });
       return undefined;
     }
   }
 
   private write(bytes: Buffer): void {
     this.transport.send(bytes);
+    if (this.metrics.enabled) this.metrics.sent('mqtt', mqttPacketType(bytes), bytes.length);
     // Overflow policy: a client that does not read what it is sent is disconnected before memory grows without bound.
     if (this.transport.bufferedBytes() > this.gate.settings.maxBufferedBytes) {
-      this.gate.logger.warn('MQTT client does not keep up; disconnecting', { remoteAddress: this.transport.remoteAddress });
+      this.logger.warn('MQTT client does not keep up; disconnecting', { remoteAddress: this.transport.remoteAddress });
+      this.metrics.overflow('mqtt', 'disconnected');
       this.transport.destroy();
       this.connectionLost();
     }

@@ -180,6 +180,10 @@ export class MqttGate implements SessionOwner {
     this.connections.delete(connection);
   }
 
+  messageDropped(_session: MqttSession): void {
+    this.router.metrics.overflow('mqtt', 'dropped');
+  }
+
   /** Ends a session: its connection (if any) is told `reason`, it leaves the realm, a pending will is sent. */
   endSession(session: MqttSession, reasonCode: number, reason: string): void {
     const key = `${session.realmName}\u0000${session.clientId}`;

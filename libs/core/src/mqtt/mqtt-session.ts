@@ -1,6 +1,6 @@
 import type { EventDelivery, InvocationDelivery } from '../router/deliveries.js';
 import type { Payload } from '../router/payload.js';
-import type { Session, SessionPeer } from '../router/session.js';
+import type { SendQueueDepth, Session, SessionPeer } from '../router/session.js';
 import type { Subscription } from '../router/subscription.js';
 import { mqttTopicOf, type TopicLevels } from '../router/topic.js';
 import type { ParsedFilter } from './mqtt-topics.js';
@@ -43,11 +43,15 @@ export interface SessionLink {
   sendPubrel(packetId: number): void;
   /** The router ends the session: tell the client why (v5 DISCONNECT) and close. */
   disconnect(reasonCode: number, reason: string): void;
+  /** Bytes written to the client and not yet handed to the operating system (metrics). */
+  bufferedBytes(): number;
 }
 
 /** How the session reaches whoever manages sessions (the gate): to end it when the router says so. */
 export interface SessionOwner {
   endSession(session: MqttSession, reasonCode: number, reason: string): void;
+  /** The session dropped a message: its queue was full (the overflow policy, for metrics). */
+  messageDropped(session: MqttSession): void;
 }
 
 export interface SessionLimits {
@@ -170,6 +174,7 @@ export class MqttSession implements SessionPeer {
     }
     if (this.queue.length >= this.limits.maxQueuedMessages) {
       this.dropped++;
+      this.owner.messageDropped(this);
       return;
     }
     this.queue.push(message);
@@ -228,6 +233,10 @@ export class MqttSession implements SessionPeer {
 
   get queuedCount(): number {
     return this.queue.length;
+  }
+
+  sendQueue(): SendQueueDepth {
+    return { bufferedBytes: this.link?.bufferedBytes() ?? 0, queuedMessages: this.queue.length };
   }
 
   private takePacketId(): number {

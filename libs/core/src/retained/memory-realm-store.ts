@@ -108,6 +108,11 @@ export class MemoryRealmStore implements RealmStore {
     return this.events[this.head]?.eventId;
   }
 
+  async historySize(): Promise<number> {
+    this.trimHistory(Date.now());
+    return this.events.length - this.head;
+  }
+
   async close(): Promise<void> {}
 
   private trimHistory(now: number): void {

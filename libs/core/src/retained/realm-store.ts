@@ -93,6 +93,8 @@ export interface RealmStore {
   history(afterId: number, limit: number): Promise<HistoryEvent[]>;
   /** The oldest event ID still in the history (undefined when empty): replay from before it has a gap. */
   oldestEventId(): Promise<number | undefined>;
+  /** Events in the history now (metrics); optional for a store that cannot count them cheaply. */
+  historySize?(): Promise<number>;
 
   close(): Promise<void>;
 }
@@ -101,6 +103,11 @@ export interface RealmStore {
 export interface StoreProvider {
   /** `memory`, `sqlite:<path>`, ... for logs and health. */
   readonly description: string;
+  /**
+   * Whether the store can serve requests now (a database file open, a connection up), for readiness checks.
+   * Absent: always (an in-memory store).
+   */
+  readonly healthy?: boolean;
   /** Synchronous: opening a realm needs no I/O of its own (the provider connected when it was created). */
   openRealm(realm: string, retention: HistoryRetention): RealmStore;
   close(): Promise<void>;

@@ -72,6 +72,11 @@ export class SqliteStoreProvider implements StoreProvider {
     return new SqliteStoreProvider(path, db);
   }
 
+  /** The database is open (it closes only with the provider). */
+  get healthy(): boolean {
+    return this.db.open;
+  }
+
   openRealm(realm: string, retention: HistoryRetention): RealmStore {
     return new SqliteRealmStore(this.db, realm, retention);
   }
@@ -87,6 +92,7 @@ class SqliteRealmStore extends MemoryRealmStore {
   private readonly insertEvent: Statement;
   private readonly selectEvents: Statement;
   private readonly selectOldest: Statement;
+  private readonly countEvents: Statement;
   private readonly trimByCount: Statement;
   private readonly trimByAge: Statement;
   private readonly reserve: Statement;
@@ -115,6 +121,7 @@ class SqliteRealmStore extends MemoryRealmStore {
        WHERE realm = ? AND event_id > ? AND published_at >= ? ORDER BY event_id LIMIT ?`,
     );
     this.selectOldest = db.prepare('SELECT MIN(event_id) AS id FROM history WHERE realm = ? AND published_at >= ?');
+    this.countEvents = db.prepare('SELECT COUNT(*) AS count FROM history WHERE realm = ? AND published_at >= ?');
     this.trimByCount = db.prepare(
       `DELETE FROM history WHERE realm = ? AND event_id <= (
          SELECT event_id FROM history WHERE realm = ? ORDER BY event_id DESC LIMIT 1 OFFSET ?)`,
@@ -168,6 +175,9 @@ class SqliteRealmStore extends MemoryRealmStore {
   }
 
   override async history(afterId: number, limit: number): Promise<HistoryEvent[]> {
+    // Appends trim only every TRIM_EVERY events: trim first, so that a replay (limit = maxEvents) gets the
+    // newest events, not the oldest ones with a gap after them, and agrees with `oldestEventId`.
+    this.trim();
     const rows = this.selectEvents.all(this.realm, afterId, this.oldestAllowed(), limit) as HistoryRow[];
     return rows.map((row) => ({
       eventId: row.event_id,
@@ -180,8 +190,15 @@ class SqliteRealmStore extends MemoryRealmStore {
   }
 
   override async oldestEventId(): Promise<number | undefined> {
+    this.trim();
     const row = this.selectOldest.get(this.realm, this.oldestAllowed()) as { id: number | null };
     return row.id ?? undefined;
+  }
+
+  override async historySize(): Promise<number> {
+    // Trimming by count runs every TRIM_EVERY appends, so up to that many events over the limit may still be there.
+    const { count } = this.countEvents.get(this.realm, this.oldestAllowed()) as { count: number };
+    return Math.min(count, this.historyRetention.maxEvents);
   }
 
   private oldestAllowed(): number {

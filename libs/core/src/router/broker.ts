@@ -71,9 +71,10 @@ export class Broker {
     for (const subscription of session.subscriptions) this.detach(session, subscription);
   }
 
-  /** Delivers a publication to every matching subscriber (passing its filter). */
-  deliver(publication: Publication): void {
+  /** Delivers a publication to every matching subscriber (passing its filter); returns the number of events sent. */
+  deliver(publication: Publication): number {
     const { publisher, options } = publication;
+    let delivered = 0;
     const accepts = subscriberFilter(publisher, options);
     const disclosed = options.discloseMe && publisher !== undefined ? publisherDetails(publisher) : undefined;
     let value: unknown;
@@ -88,7 +89,10 @@ export class Broker {
       }
       if (subscription.shareGroup !== undefined) {
         const member = subscription.nextShareMember(accepts);
-        if (member !== undefined) send(member, eventFor(subscription, publication, disclosed), subscription);
+        if (member !== undefined) {
+          send(member, eventFor(subscription, publication, disclosed), subscription);
+          delivered++;
+        }
         return;
       }
       let event: EventDelivery | undefined;
@@ -96,8 +100,10 @@ export class Broker {
         if (!accepts(subscriber)) continue;
         event ??= eventFor(subscription, publication, disclosed);
         send(subscriber, event, subscription);
+        delivered++;
       }
     });
+    return delivered;
   }
 
   private detach(session: Session, subscription: Subscription): void {

@@ -28,17 +28,32 @@ export interface DealerLimits {
 /**
  * The dealer of one realm: registrations (exact, prefix, wildcard) and the routing of calls to callees
  * under the spec's precedence, the invocation policies and the callees' concurrency limits.
+ *
+ * Reducer registrations (`reducer: true`) live here too, with their callees, concurrency and invocations,
+ * but in an index of their own: a CALL never reaches them, and `reducerFor` finds them for a topic.
  */
 export class Dealer {
   private readonly exact = new Map<string, Registration>();
   private readonly byKey = new Map<string, Registration>();
   private readonly byId = new Map<number, Registration>();
   private readonly patterns = new TopicIndex<Registration>();
+  private readonly reducers = new Set<Registration>();
+  private readonly exactReducers = new Map<string, Registration>();
+  private readonly reducerPatterns = new TopicIndex<Registration>();
 
   constructor(private readonly limits: DealerLimits) {}
 
   get registrationCount(): number {
     return this.byId.size;
+  }
+
+  /** Reducer registrations in the realm: while 0, a publication needs no reducer look-up. */
+  get reducerCount(): number {
+    return this.reducers.size;
+  }
+
+  isReducer(registration: Registration): boolean {
+    return this.reducers.has(registration);
   }
 
   getRegistration(id: number): Registration | undefined {
@@ -52,7 +67,8 @@ export class Dealer {
   register(session: Session, uri: string, match: MatchPolicy, pattern: TopicPattern, options: RegisterOptions): Registration {
     const policy = options.invoke ?? 'single';
     const concurrency = options.concurrency ?? Infinity;
-    const key = `${match}\u0000${uri}`;
+    const reducer = options.reducer === true;
+    const key = registrationKey(match, uri, reducer);
     let registration = this.byKey.get(key);
     if (registration !== undefined) {
       if (registration.calleeOf(session) !== undefined) {
@@ -71,8 +87,9 @@ export class Dealer {
       registration = new Registration(randomId(), uri, match, pattern, policy);
       this.byKey.set(key, registration);
       this.byId.set(registration.id, registration);
-      if (isConcrete(pattern)) this.exact.set(uri, registration);
-      else this.patterns.add(pattern, registration);
+      if (reducer) this.reducers.add(registration);
+      if (isConcrete(pattern)) (reducer ? this.exactReducers : this.exact).set(uri, registration);
+      else (reducer ? this.reducerPatterns : this.patterns).add(pattern, registration);
     }
     registration.callees.push(new Callee(session, registration, concurrency));
     session.registrations.add(registration);
@@ -94,6 +111,19 @@ export class Dealer {
     if (registration === undefined) {
       throw new RouterError(ErrorUri.noSuchProcedure, `no callee registered for procedure ${procedure}`);
     }
+    return this.callRegistration(caller, registration, procedure, payload, options, sink);
+  }
+
+  /**
+   * The reducer registration for a topic (`key`: its topic key, which is the WAMP URI for WAMP topics), by
+   * the same precedence as calls; undefined when none matches.
+   */
+  reducerFor(key: string, levels: readonly string[]): Registration | undefined {
+    return this.lookupIn(this.exactReducers, this.reducerPatterns, key, levels);
+  }
+
+  /** Routes a call to `registration` (found by the caller, e.g. with `reducerFor`), as `call` does. */
+  callRegistration(caller: Session, registration: Registration, procedure: string, payload: Payload, options: CallOptions, sink: CallSink): Call {
     const call = new Call(caller, procedure, registration, payload, options, sink);
     const callee = registration.pickCallee();
     if (callee !== undefined) {
@@ -211,10 +241,14 @@ export class Dealer {
   }
 
   private lookup(procedure: string, levels: readonly string[]): Registration | undefined {
-    const exact = this.exact.get(procedure);
+    return this.lookupIn(this.exact, this.patterns, procedure, levels);
+  }
+
+  private lookupIn(exactIndex: Map<string, Registration>, patterns: TopicIndex<Registration>, procedure: string, levels: readonly string[]): Registration | undefined {
+    const exact = exactIndex.get(procedure);
     if (exact !== undefined) return exact;
     let best: Registration | undefined;
-    this.patterns.match(levels, (candidate) => {
+    patterns.match(levels, (candidate) => {
       if (best === undefined || comparePrecedence(candidate.pattern, best.pattern) < 0) best = candidate;
     });
     return best;
@@ -293,10 +327,11 @@ export class Dealer {
     registration.removeCallee(callee);
     callee.session.registrations.delete(registration);
     if (registration.callees.length > 0) return;
-    this.byKey.delete(`${registration.match}\u0000${registration.uri}`);
+    const reducer = this.reducers.delete(registration);
+    this.byKey.delete(registrationKey(registration.match, registration.uri, reducer));
     this.byId.delete(registration.id);
-    if (isConcrete(registration.pattern)) this.exact.delete(registration.uri);
-    else this.patterns.delete(registration.pattern, registration);
+    if (isConcrete(registration.pattern)) (reducer ? this.exactReducers : this.exact).delete(registration.uri);
+    else (reducer ? this.reducerPatterns : this.patterns).delete(registration.pattern, registration);
     for (const call of registration.queue.splice(0)) {
       call.state = 'done';
       this.takeSink(call).error(new RouterError(ErrorUri.canceled, `${registration.uri} was unregistered while the call waited`));
@@ -308,8 +343,13 @@ export class Dealer {
   }
 }
 
+/** A procedure and a reducer of the same URI and match policy are two registrations. */
+function registrationKey(match: MatchPolicy, uri: string, reducer: boolean): string {
+  return `${reducer ? 'reducer\u0000' : ''}${match}\u0000${uri}`;
+}
+
 function invocationDetails(call: Call): Record<string, unknown> {
-  const details: Record<string, unknown> = {};
+  const details: Record<string, unknown> = call.options.invocationDetails === undefined ? {} : { ...call.options.invocationDetails };
   if (call.registration.pattern.kind === 'prefix' || !isConcrete(call.registration.pattern)) {
     details.procedure = call.procedure;
   }

@@ -52,6 +52,12 @@ export interface RegisterOptions {
   readonly invoke?: InvokePolicy;
   /** How many invocations this callee serves at once; more calls wait in FIFO order. Unlimited if absent. */
   readonly concurrency?: number;
+  /**
+   * A reducer (fox-wamp's `reducer`): the pattern is a topic pattern, and every event published on a matching
+   * topic is handed to this registration with the topic's retained value (`details.retained`); what it returns
+   * becomes the topic's new retained value. Never reached by calls. See `reduce/reducers.ts`.
+   */
+  readonly reducer?: boolean;
 }
 
 export interface CallOptions {
@@ -63,6 +69,11 @@ export interface CallOptions {
   readonly timeout?: number;
   /** Progressive call invocations: more chunks of this call follow (`continueCall`), the last without it. */
   readonly progress?: boolean;
+  /**
+   * Router-internal, never read from a client's CALL: details added to the INVOCATION (a reducer's
+   * `retained` value).
+   */
+  readonly invocationDetails?: Readonly<Record<string, unknown>>;
 }
 
 /** How a caller cancels a call (spec: Call Canceling). */

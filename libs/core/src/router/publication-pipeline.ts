@@ -2,6 +2,7 @@ import type { HistoryEvent, HistoryRetention, RealmStore, RetainedEntry, Retaine
 import { payloadSize } from '../retained/payload-size.js';
 import { valueOf as valueOfPayload } from '../retained/retained-value.js';
 import { writeConditionHolds } from '../retained/write-condition.js';
+import { NO_REALM_METRICS, type RealmMetrics } from '../observability/router-metrics.js';
 import type { Broker } from './broker.js';
 import type { EventDelivery } from './deliveries.js';
 import { ErrorUri, RouterError } from './errors.js';
@@ -63,6 +64,7 @@ export class PublicationPipeline {
     private readonly store: RealmStore,
     private readonly settings: PipelineSettings,
     private readonly logger: RouterLogger,
+    private readonly metrics: RealmMetrics = NO_REALM_METRICS,
   ) {
     this.keepsHistory = settings.history.maxEvents > 0;
   }
@@ -169,14 +171,27 @@ export class PublicationPipeline {
     return this.sequencer.run(() => this.store.get(topic));
   }
 
+  /**
+   * Stores a router-internal entry (an aggregate row's bookkeeping, an information schema) in order with the
+   * publications: it is never delivered and not kept in the history. An empty payload deletes it. Only for
+   * topics no client can subscribe to (see `reduce/hidden-topics.ts`).
+   */
+  storeInternal(topic: string, payload: Payload): Promise<void> {
+    return this.sequencer.run(async () => {
+      await this.ensureEventIds();
+      await this.store.write({ topic, payload, publisherId: 0, publicationId: randomId(), eventId: this.takeEventId() });
+    });
+  }
+
   find(subscriptionPattern: Subscription['pattern']): Promise<RetainedEntry[]> {
     return this.sequencer.run(() => this.store.find(subscriptionPattern));
   }
 
   private deliverNow(publisher: Session | undefined, topic: string, levels: TopicLevels, payload: Payload, options: PublishOptions, publicationId = randomId()): number {
     const eventId = this.takeEventId();
-    this.broker.deliver({ publisher, topic, levels, payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
-    if (this.keepsHistory) {
+    const delivered = this.broker.deliver({ publisher, topic, levels, payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
+    this.metrics.published(delivered);
+    if (this.keepsHistory && !isAddressed(options)) {
       const event: HistoryEvent = { eventId, topic, payload, publisherId: publisher?.id ?? 0, publicationId, publishedAt: Date.now() };
       this.store.appendHistory(event).catch((error: unknown) =>
         this.logger.error('appending to the event history failed', { realm: this.realmName, error: String(error) }),
@@ -228,8 +243,9 @@ export class PublicationPipeline {
     const result = await this.store.write(write);
     if (!result.applied) return result;
     if (will !== undefined && publisher !== undefined && result.entry !== undefined) this.sessionsWithWills.add(publisher.id);
-    this.broker.deliver({ publisher, topic, levels, payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
-    if (this.keepsHistory) {
+    const delivered = this.broker.deliver({ publisher, topic, levels, payload, options, publicationId, eventId: this.keepsHistory ? eventId : 0 });
+    this.metrics.published(delivered);
+    if (this.keepsHistory && !isAddressed(options)) {
       await this.store.appendHistory({ eventId, topic, payload, publisherId: publisher?.id ?? 0, publicationId, publishedAt: Date.now() });
     }
     return { applied: true, entry: result.entry, publicationId };
@@ -316,6 +332,21 @@ export class PublicationPipeline {
     this.nextEventId = Math.max(block.first, this.nextEventId);
     this.reservedUpTo = block.last;
   }
+}
+
+/**
+ * A publication for chosen subscribers only (black/white listing). The history does not keep it: an `after`
+ * replay or `wamp.subscription.get_events` would show it to sessions it was not meant for (spec: Event History).
+ */
+function isAddressed(options: PublishOptions): boolean {
+  return (
+    options.exclude !== undefined ||
+    options.eligible !== undefined ||
+    options.excludeAuthid !== undefined ||
+    options.eligibleAuthid !== undefined ||
+    options.excludeAuthrole !== undefined ||
+    options.eligibleAuthrole !== undefined
+  );
 }
 
 function matches(subscription: Subscription, topic: string, payload: Payload): boolean {

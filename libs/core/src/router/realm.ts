@@ -1,6 +1,11 @@
 import { DEFAULT_HISTORY_RETENTION, type HistoryRetention, type RealmStore, type RetainedEntry } from '../retained/realm-store.js';
 import { compileFilter } from '../retained/retained-value.js';
 import { attachMetaApi } from '../meta/meta-api.js';
+import { MetaService } from '../meta/meta-service.js';
+import { HIDDEN_LEVEL, reachesHiddenTopics } from '../reduce/hidden-topics.js';
+import { RealmTables } from '../reduce/realm-tables.js';
+import { Reducers } from '../reduce/reducers.js';
+import { NO_REALM_METRICS, type RealmMetrics } from '../observability/router-metrics.js';
 import { Broker } from './broker.js';
 import type { Call, CallSink } from './call.js';
 import { Dealer, type InvocationAnswer } from './dealer.js';
@@ -27,6 +32,11 @@ export interface RealmOptions {
   readonly history?: HistoryRetention;
   /** Largest retained payload in bytes (default 256 KiB). */
   readonly maxRetainedSize?: number;
+  /**
+   * The realm's information schema (JSON, see `parseInformationSchema`): its tables become topics served by
+   * the aggregate engine (`reduce/realm-tables.ts`). Absent: none, unless defined at runtime.
+   */
+  readonly schema?: unknown;
 }
 
 export type SessionListener = (session: Session) => void;
@@ -48,6 +58,10 @@ export class Realm {
   readonly uriCheck: UriCheck;
   /** Resolves once the realm's state is loaded (event IDs reserved, leftover wills applied). */
   readonly ready: Promise<void>;
+  /** Reducer registrations at work: events of reduced topics go through them. */
+  readonly reducers: Reducers;
+  /** The aggregate engine's tables: publications on their topics are rows. */
+  readonly tables: RealmTables;
   private readonly pipeline: PublicationPipeline;
   private readonly sessionsById = new Map<number, Session>();
   private readonly joinListeners = new Set<SessionListener>();
@@ -59,6 +73,8 @@ export class Realm {
     options: RealmOptions,
     private readonly logger: RouterLogger,
     readonly store: RealmStore,
+    /** Where the realm reports publications and calls (the router's metrics; default off). */
+    readonly metrics: RealmMetrics = NO_REALM_METRICS,
   ) {
     this.uriCheck = options.uriCheck ?? 'loose';
     this.dealer = new Dealer({ maxQueuedCalls: options.maxQueuedCalls ?? 1000 });
@@ -68,8 +84,12 @@ export class Realm {
       store,
       { history: options.history ?? DEFAULT_HISTORY_RETENTION, maxRetainedSize: options.maxRetainedSize ?? 256 * 1024 },
       logger,
+      metrics,
     );
-    this.ready = this.pipeline.start();
+    const router = new MetaService(this);
+    this.reducers = new Reducers(name, this.dealer, this.pipeline, router, logger);
+    this.tables = new RealmTables(name, this.pipeline, router, { schema: options.schema, maxRetainedSize: options.maxRetainedSize ?? 256 * 1024 }, logger);
+    this.ready = this.pipeline.start().then(() => this.tables.restore());
     this.ready.catch((error: unknown) => logger.error('realm failed to start', { realm: name, error: String(error) }));
     attachMetaApi(this);
   }
@@ -152,6 +172,7 @@ export class Realm {
    * taken from `options.filter`. Same replay rules as `subscribe`.
    */
   subscribeTo(session: Session, spec: Omit<SubscriptionSpec, 'filter'>, options: SubscribeOptions = {}): Subscription {
+    checkNotHidden(spec.pattern, spec.uri);
     const after = options.after;
     if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) {
       throw new RouterError(ErrorUri.invalidArgument, `after must be an event ID (an integer of 0 or more); got ${JSON.stringify(after)}`);
@@ -184,7 +205,7 @@ export class Realm {
       this.checkUri(topic, 'concrete', 'topic');
       if (publisher !== undefined) checkNotReserved(topic, 'topic');
       checkWatch(options);
-      return this.pipeline.publish(publisher, topicKeyOfUri(topic), topic.split('.'), payload, options);
+      return this.route(publisher, topicKeyOfUri(topic), topic.split('.'), payload, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -196,36 +217,59 @@ export class Realm {
    */
   publishTo(publisher: Session | undefined, levels: TopicLevels, payload: Payload, options: PublishOptions = {}): Promise<number> {
     try {
-      if (publisher !== undefined && levels[0] === 'wamp') {
-        throw new RouterError(ErrorUri.invalidUri, `the topic ${JSON.stringify(levels.join('/'))} is reserved for the router (wamp)`);
+      if (publisher !== undefined && isReservedLevel(levels[0])) {
+        throw new RouterError(ErrorUri.invalidUri, `the topic ${JSON.stringify(levels.join('/'))} is reserved for the router (${levels[0]})`);
       }
       checkWatch(options);
-      return this.pipeline.publish(publisher, topicKey(levels), levels, payload, options);
+      return this.route(publisher, topicKey(levels), levels, payload, options);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
+  /**
+   * Where a publication goes: to the aggregate engine (a table's topic), to a reducer (a reduced topic), or
+   * straight to the pipeline. While the realm has neither tables nor reducers this costs two checks.
+   */
+  private route(publisher: Session | undefined, key: string, levels: TopicLevels, payload: Payload, options: PublishOptions): Promise<number> {
+    if (this.tables.active) {
+      const routed = this.tables.route(publisher, levels, payload, options);
+      if (routed !== undefined) return routed;
+    }
+    if (this.reducers.engaged) {
+      const routed = this.reducers.route(publisher, key, levels, payload, options);
+      if (routed !== undefined) return routed;
+    }
+    return this.pipeline.publish(publisher, key, levels, payload, options);
+  }
+
   /** The retained entry of one topic. */
   retained(topic: string): Promise<RetainedEntry | undefined> {
     this.checkUri(topic, 'concrete', 'topic');
+    checkNotHidden(parseWampPattern(topic, 'exact'), topic);
     return this.pipeline.get(topicKeyOfUri(topic));
   }
 
   /** The retained entries matching a topic pattern (`match` as for subscriptions). */
   findRetained(topic: string, match: MatchPolicy = 'exact'): Promise<RetainedEntry[]> {
     this.checkUri(topic, uriUseFor(match), 'topic');
-    return this.pipeline.find(parseWampPattern(topic, match));
+    return this.findRetainedMatching(parseWampPattern(topic, match));
   }
 
   /** The retained entries matching a pattern a gate has parsed itself. */
   findRetainedMatching(pattern: TopicPattern): Promise<RetainedEntry[]> {
+    try {
+      checkNotHidden(pattern);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.pipeline.find(pattern);
   }
 
-  /** Resolves when every publication queued so far has been applied. */
-  settled(): Promise<void> {
-    return this.pipeline.drain();
+  /** Resolves when every publication queued so far has been applied (table operations included). */
+  async settled(): Promise<void> {
+    await this.tables.settled();
+    await this.pipeline.drain();
   }
 
   register(session: Session, procedure: string, options: RegisterOptions = {}): Registration {
@@ -249,7 +293,9 @@ export class Realm {
   call(caller: Session, procedure: string, payload: Payload, options: CallOptions, sink: CallSink): Call {
     this.checkUri(procedure, 'concrete', 'procedure');
     const dealer = isReserved(procedure) ? this.routerDealer : this.dealer;
-    return dealer.call(caller, procedure, procedure.split('.'), payload, options, sink);
+    // With metrics on, the sink is wrapped to time the call until the caller has its outcome.
+    const timed = this.metrics.enabled ? this.metrics.timeCall(sink) : sink;
+    return dealer.call(caller, procedure, procedure.split('.'), payload, options, timed);
   }
 
   yield(callee: Session, invocationId: number, payload: Payload, progress = false): InvocationAnswer {
@@ -283,12 +329,13 @@ export class Realm {
 }
 
 /**
- * The spec reserves URIs whose first component is `wamp` for WAMP itself: sessions may subscribe to the
- * router's meta events and call its meta procedures, but not publish or register there.
+ * The spec reserves URIs whose first component is `wamp` for WAMP itself, and this router keeps `fox` and
+ * `$fox` for its own (see `RESERVED_LEVELS`): sessions may subscribe to the router's meta events and call its
+ * procedures, but not publish or register there.
  */
 function checkNotReserved(uri: string, what: string): void {
   if (isReserved(uri)) {
-    throw new RouterError(ErrorUri.invalidUri, `the ${what} URI ${JSON.stringify(uri)} is reserved for the router (wamp.*)`);
+    throw new RouterError(ErrorUri.invalidUri, `the ${what} URI ${JSON.stringify(uri)} is reserved for the router (${uri.split('.')[0]}.*)`);
   }
 }
 
@@ -298,8 +345,27 @@ function checkWatch(options: PublishOptions): void {
   }
 }
 
+/**
+ * First levels that belong to the router: `wamp` (the spec's), `fox` (this router's procedures and meta
+ * events: `fox.schema.*`, `fox.reducer.on_error`) and `$fox` (its hidden entries, see `hidden-topics.ts`).
+ */
+const RESERVED_LEVELS: ReadonlySet<string> = new Set(['wamp', 'fox', HIDDEN_LEVEL]);
+
+function isReservedLevel(level: string | undefined): boolean {
+  return level !== undefined && RESERVED_LEVELS.has(level);
+}
+
 function isReserved(uri: string): boolean {
-  return uri === 'wamp' || uri.startsWith('wamp.');
+  const dot = uri.indexOf('.');
+  return isReservedLevel(dot < 0 ? uri : uri.slice(0, dot));
+}
+
+/** The router's hidden entries (`$fox.…`) are nobody's to subscribe to or read. */
+function checkNotHidden(pattern: TopicPattern, uri?: string): void {
+  if (reachesHiddenTopics(pattern)) {
+    const what = uri === undefined ? 'the topic pattern' : `the topic ${JSON.stringify(uri)}`;
+    throw new RouterError(ErrorUri.invalidUri, `${what} reaches topics reserved for the router (${HIDDEN_LEVEL})`);
+  }
 }
 
 function filterOf(filter: Record<string, unknown>): SubscriptionFilter {

@@ -1,6 +1,7 @@
 import { RouterAuth, type AuthOptions } from '../auth/router-auth.js';
 import { MemoryStoreProvider } from '../retained/memory-realm-store.js';
 import { DEFAULT_HISTORY_RETENTION, type StoreProvider } from '../retained/realm-store.js';
+import { NO_METRICS, type RouterMetrics } from '../observability/router-metrics.js';
 import { SILENT_LOGGER, type RouterLogger } from './logger.js';
 import { Realm, type RealmOptions } from './realm.js';
 import { isValidUri } from './uri.js';
@@ -17,6 +18,11 @@ export interface RouterOptions {
   /** Where retained state and history live (default: memory). The router closes it on `close()`. */
   readonly store?: StoreProvider;
   readonly logger?: RouterLogger;
+  /**
+   * Where the router reports traffic, calls, publications and store latency (e.g. `new PrometheusMetrics()`).
+   * Absent: off, and the hot path only tests a flag.
+   */
+  readonly metrics?: RouterMetrics;
   /** Authentication and authorization hooks. Absent: anonymous sessions only, everything allowed. */
   readonly auth?: AuthOptions;
 }
@@ -24,6 +30,7 @@ export interface RouterOptions {
 /** The router: a set of realms. Protocol gates find realms here; the router itself routes nothing. */
 export class Router {
   readonly logger: RouterLogger;
+  readonly metrics: RouterMetrics;
   readonly autoRealms: boolean;
   readonly store: StoreProvider;
   readonly auth: RouterAuth;
@@ -33,6 +40,7 @@ export class Router {
 
   constructor(options: RouterOptions = {}) {
     this.logger = options.logger ?? SILENT_LOGGER;
+    this.metrics = options.metrics ?? NO_METRICS;
     // Checked first: a misconfiguration fails before a store is opened.
     this.auth = new RouterAuth(options.auth);
     this.autoRealms = options.autoRealms ?? false;
@@ -40,6 +48,8 @@ export class Router {
     this.perRealm = options.perRealm ?? {};
     this.store = options.store ?? new MemoryStoreProvider();
     for (const name of options.realms ?? []) this.addRealm(name);
+    // Last: metrics that sample the router on scrape attach only to a router that was built.
+    this.metrics.attach(this);
   }
 
   /** Creates a realm (or returns the existing one). Throws on a name that is not a valid URI. */
@@ -47,8 +57,9 @@ export class Router {
     const existing = this.realmsByName.get(name);
     if (existing !== undefined) return existing;
     if (!isValidUri(name, 'concrete')) throw new Error(`invalid realm name ${JSON.stringify(name)}`);
-    const store = this.store.openRealm(name, options.history ?? DEFAULT_HISTORY_RETENTION);
-    const realm = new Realm(name, options, this.logger, store);
+    const metrics = this.metrics.forRealm(name);
+    const store = metrics.measureStore(this.store.openRealm(name, options.history ?? DEFAULT_HISTORY_RETENTION));
+    const realm = new Realm(name, options, this.logger, store, metrics);
     this.realmsByName.set(name, realm);
     return realm;
   }

@@ -42,6 +42,14 @@ export interface SessionPeer {
   acceptsProgressiveInvocations?(): boolean;
   /** The router ends the session (shutdown, kick, realm closed): say goodbye with `reason` and let go. */
   close(reason: string, message: string): void;
+  /** What waits to be sent to this peer, sampled for metrics. Absent: nothing waits (an in-process peer). */
+  sendQueue?(): SendQueueDepth;
+}
+
+/** How far a session's client is behind: bytes in its connection's send buffer, messages in its session's queue. */
+export interface SendQueueDepth {
+  readonly bufferedBytes: number;
+  readonly queuedMessages: number;
 }
 
 /** The router's record of one joined session: what it has subscribed, registered, called and is serving. */

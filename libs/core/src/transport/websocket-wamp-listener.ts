@@ -103,12 +103,14 @@ export class WampWebSocketListener {
         if (ws.readyState !== WebSocket.OPEN) return;
         if (ws.bufferedAmount > settings.maxBufferedBytes) {
           this.logger.warn('dropping a WAMP connection whose send buffer is full', { remoteAddress, bufferedAmount: ws.bufferedAmount });
+          this.router.metrics.overflow('wamp', 'disconnected');
           ws.terminate();
           return;
         }
         corker.hold();
         ws.send(frame, { binary: serializer.binary });
       },
+      bufferedBytes: () => ws.bufferedAmount,
       close: (protocolError) => {
         if (ws.readyState === WebSocket.OPEN) ws.close(protocolError ? 1002 : 1000);
       },

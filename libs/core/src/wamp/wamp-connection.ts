@@ -12,7 +12,10 @@ import { randomId } from '../router/ids.js';
 import type { RouterLogger } from '../router/logger.js';
 import { hasKwargs, type MessageProperties, type Payload } from '../router/payload.js';
 import type { Router } from '../router/router.js';
-import type { Session, SessionPeer } from '../router/session.js';
+import type { SendQueueDepth, Session, SessionPeer } from '../router/session.js';
+import { sessionLogFields, withLogContext } from '../observability/log-context.js';
+import type { RouterMetrics } from '../observability/router-metrics.js';
+import { frameBytes } from '../observability/wire-size.js';
 import { isValidUri } from '../router/uri.js';
 import { ROUTER_AGENT, ROUTER_ROLES } from './features.js';
 import { MessageCode, messageName, type WampMessage } from './message-codes.js';
@@ -80,12 +83,19 @@ export class WampConnection implements SessionPeer {
    */
   private readonly endedStreams = new Map<number, number>();
 
+  /** Logs with this connection's session (or, before it, its peer) in every line. */
+  private readonly logger: RouterLogger;
+  private readonly metrics: RouterMetrics;
+
   constructor(
     private readonly router: Router,
     private readonly transport: WampTransport,
     private readonly options: WampConnectionOptions,
-    private readonly logger: RouterLogger,
-  ) {}
+    logger: RouterLogger,
+  ) {
+    this.logger = withLogContext(logger, () => this.logContext());
+    this.metrics = router.metrics;
+  }
 
   get session(): Session | undefined {
     return this.state.phase === 'established' ? this.state.session : undefined;
@@ -98,10 +108,12 @@ export class WampConnection implements SessionPeer {
     try {
       message = this.transport.serializer.decode(frame);
     } catch (error) {
+      if (this.metrics.enabled) this.meter('received', undefined, frame);
       const reason = error instanceof SerializationError ? error.message : 'undecodable message';
       this.abort(ErrorUri.protocolViolation, reason);
       return;
     }
+    if (this.metrics.enabled) this.meter('received', message[0], frame);
     const violation = findShapeViolation(message);
     if (violation !== undefined) {
       this.abort(ErrorUri.protocolViolation, violation);
@@ -133,6 +145,7 @@ export class WampConnection implements SessionPeer {
       (event.frames ??= {})[name] = frame;
     }
     this.transport.send(frame);
+    if (this.metrics.enabled) this.meter('sent', MessageCode.EVENT, frame);
   }
 
   sendInvocation(invocation: InvocationDelivery): void {
@@ -142,6 +155,10 @@ export class WampConnection implements SessionPeer {
         invocation.payload,
       ),
     );
+  }
+
+  sendQueue(): SendQueueDepth {
+    return { bufferedBytes: this.transport.bufferedBytes?.() ?? 0, queuedMessages: 0 };
   }
 
   acceptsProgressiveInvocations(): boolean {
@@ -568,7 +585,25 @@ export class WampConnection implements SessionPeer {
 
   private send(message: WampMessage): void {
     if (this.state.phase === 'closed') return;
-    this.transport.send(this.transport.serializer.encode(message));
+    const frame = this.transport.serializer.encode(message);
+    this.transport.send(frame);
+    if (this.metrics.enabled) this.meter('sent', message[0], frame);
+  }
+
+  /** Counts one message and its wire size; called only with metrics on (measuring a text frame reads all of it). */
+  private meter(direction: 'received' | 'sent', code: number | undefined, frame: string | Buffer): void {
+    const type = (code === undefined ? undefined : messageName(code)) ?? 'unknown';
+    const bytes = frameBytes(frame) + (this.transport.framingBytes ?? 0);
+    if (direction === 'received') this.metrics.received('wamp', type, bytes);
+    else this.metrics.sent('wamp', type, bytes);
+  }
+
+  /** The fields of every log line: the session once it is established, the peer before. */
+  private logContext(): Record<string, unknown> {
+    const session = this.session;
+    if (session !== undefined) return sessionLogFields(session);
+    const remoteAddress = this.transport.remoteAddress;
+    return { protocol: 'wamp', transport: this.transport.kind, ...(remoteAddress === undefined ? {} : { remoteAddress }) };
   }
 
   /** Ends the session with ABORT and closes the transport. */

@@ -9,7 +9,11 @@ export interface WampTransport {
   /** `websocket` or `rawsocket`: shown in session meta data. */
   readonly kind: string;
   readonly remoteAddress?: string;
+  /** Octets the transport adds to every message on the wire (RawSocket's 4-octet prefix; 0 when absent). */
+  readonly framingBytes?: number;
   send(frame: string | Buffer): void;
+  /** Bytes accepted by `send` and not yet handed to the operating system (metrics). */
+  bufferedBytes?(): number;
   /** Closes the transport; `protocolError` chooses the close code where the transport has one. */
   close(protocolError?: boolean): void;
 }

@@ -68,7 +68,8 @@ export function registerOptions(options: Dict): RegisterOptions {
   if (concurrency !== undefined && !(typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1)) {
     throw invalid(`concurrency must be an integer of at least 1; got ${JSON.stringify(concurrency)}`);
   }
-  return { match: matchOption(options), invoke, concurrency };
+  // fox-wamp's `reducer` (also `_reducer`): the registration reduces the events of matching topics.
+  return { match: matchOption(options), invoke, concurrency, reducer: routerBool(options, 'reducer') };
 }
 
 export function callOptions(options: Dict): CallOptions {

@@ -71,7 +71,7 @@ export class WampHandlerExplorer implements OnModuleInit, OnApplicationShutdown 
           );
           return handler(context);
         },
-        { match: options.match, invoke: options.invoke, concurrency: options.concurrency },
+        { match: options.match, invoke: options.invoke, concurrency: options.concurrency, reducer: options.reducer },
       ),
     );
     this.routerService.logger.debug(`procedure ${uri} -> ${where}`, { realm });

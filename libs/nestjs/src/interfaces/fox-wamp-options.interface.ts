@@ -1,4 +1,4 @@
-import type { AuthOptions, HistoryRetention, MqttOptions, RouterLogger, StoreProvider, UriCheck } from '@fox-wamp/core';
+import type { AuthOptions, HistoryRetention, InformationSchemaJson, MqttOptions, RouterLogger, RouterMetrics, StoreProvider, UriCheck } from '@fox-wamp/core';
 
 /** Key and certificate (PEM) for a listener with a port of its own: it then speaks `wss://`. */
 export interface WampTlsOptions {
@@ -65,7 +65,15 @@ export interface FoxWampModuleOptions {
   /** URI checks: `loose` (default) or `strict`. */
   readonly uriCheck?: UriCheck;
   /** Settings of particular realms over the ones above, e.g. `{ iot: { uriCheck: 'strict' } }`. */
-  readonly perRealm?: Readonly<Record<string, { readonly uriCheck?: UriCheck; readonly maxRetainedSize?: number; readonly history?: HistoryRetention }>>;
+  readonly perRealm?: Readonly<
+    Record<string, { readonly uriCheck?: UriCheck; readonly maxRetainedSize?: number; readonly history?: HistoryRetention; readonly schema?: InformationSchemaJson }>
+  >;
+  /**
+   * The information schema of the default realm (another realm's goes in `perRealm`): tables of rows that
+   * clients publish (`type: object`) and views the aggregate engine keeps (`type: aggregate`), each served
+   * on its topics (`<table>`, `<table>.<key…>`). Absent: none, unless defined at runtime with `fox.schema.define`.
+   */
+  readonly schema?: InformationSchemaJson;
   /**
    * Where retained state and event history live: `'memory'` (default), `'sqlite:<path>'` (durable), or a
    * `StoreProvider`. The module opens it at startup and closes it at shutdown.
@@ -95,6 +103,12 @@ export interface FoxWampModuleOptions {
   readonly shutdownTimeoutMs?: number;
   /** Engine logger; default: Nest's `Logger` with context `FoxWamp`. */
   readonly logger?: RouterLogger;
+  /**
+   * Router metrics: `true` for `PrometheusMetrics` in a registry of the router's own (`RouterService.prometheus`
+   * renders it for a `/metrics` endpoint; MQTT `$SYS` then reports traffic too), or a `RouterMetrics` of the
+   * application's (e.g. `new PrometheusMetrics({ registry })`). Default: off.
+   */
+  readonly metrics?: boolean | RouterMetrics;
   /**
    * Authentication and authorization of remote clients: `authenticate` (ticket, or deciding on anonymous
    * clients), `methods` offered, `authorize` (each publish, subscribe, register, call), `timeoutMs`.

@@ -8,6 +8,12 @@ export interface WampProcedureOptions {
   readonly match?: MatchPolicy;
   /** Shared-registration policy (default `single`). */
   readonly invoke?: InvokePolicy;
+  /**
+   * Serve as a reducer: `uri` is a topic pattern, and every event published on a matching topic comes to
+   * this handler with the topic's retained value as `@Details('retained')` (`null` when it has none); the
+   * return value becomes the topic's new retained value and is published to its subscribers.
+   */
+  readonly reducer?: boolean;
   /** Realm to register in (default: the module's default realm). */
   readonly realm?: string;
 }

@@ -10,6 +10,9 @@ import type { MqttListenerOptions } from '../interfaces/fox-wamp-options.interfa
  * 0x8B); this object stops the listeners in the order shutdown needs.
  */
 export class MqttEndpoint {
+  /** Until shutdown stops the listeners: their URLs are undefined from then on. */
+  private accepting = true;
+
   private constructor(
     readonly gate: MqttGate,
     private readonly tcp: MqttTcpListener | undefined,
@@ -26,14 +29,22 @@ export class MqttEndpoint {
     return new MqttEndpoint(gate, tcp, webSocket, server);
   }
 
-  /** `mqtt://host:port` of the TCP listener; undefined without one. */
+  get hasTcp(): boolean {
+    return this.tcp !== undefined;
+  }
+
+  get hasWebSocket(): boolean {
+    return this.webSocket !== undefined;
+  }
+
+  /** `mqtt://host:port` of the TCP listener; undefined without one, and once it stopped accepting. */
   get url(): string | undefined {
-    return this.tcp?.url;
+    return this.accepting ? this.tcp?.url : undefined;
   }
 
   /** `ws://host:port/path` on Nest's server, once it listens; undefined before or without one. */
   get webSocketUrl(): string | undefined {
-    if (this.webSocket === undefined) return undefined;
+    if (this.webSocket === undefined || !this.accepting) return undefined;
     const address = this.sharedServer!.address() as AddressInfo | string | null;
     if (address === null || typeof address === 'string') return undefined;
     return `ws://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${this.webSocket.path}`;
@@ -44,6 +55,7 @@ export class MqttEndpoint {
   }
 
   stopAccepting(): void {
+    this.accepting = false;
     this.tcp?.stopAccepting();
     this.webSocket?.stopAccepting();
   }

@@ -15,6 +15,9 @@ import type { RawSocketListenerOptions } from '../interfaces/fox-wamp-options.in
  * (0x7F is RawSocket, anything else HTTP). Knows its URL and how to stop in the order shutdown needs.
  */
 export class RawSocketEndpoint {
+  /** Until shutdown stops the listener: its URL is undefined from then on. */
+  private accepting = true;
+
   private constructor(
     private readonly acceptor: WampRawSocketAcceptor,
     /** The own-port listener, or undefined when sharing Nest's HTTP server. */
@@ -48,8 +51,9 @@ export class RawSocketEndpoint {
     return this.listener !== undefined;
   }
 
-  /** `tcp://host:port`, once the port listens (Nest's: after `app.listen`); undefined before. */
+  /** `tcp://host:port`, once the port listens (Nest's: after `app.listen`); undefined before, and once it stopped accepting. */
   get url(): string | undefined {
+    if (!this.accepting) return undefined;
     if (this.listener !== undefined) return this.listener.url;
     const address = this.sharedServer!.address() as AddressInfo | string | null;
     if (address === null || typeof address === 'string') return undefined;
@@ -62,6 +66,7 @@ export class RawSocketEndpoint {
 
   /** New RawSocket connections are refused (a shared port treats them as HTTP again); open ones carry on. */
   stopAccepting(): void {
+    this.accepting = false;
     this.listener?.stopAccepting();
     this.detach?.();
     this.detach = undefined;

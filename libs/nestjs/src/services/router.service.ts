@@ -9,7 +9,17 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ErrorUri, openStore, Router, type Realm, type RouterLogger, type Session } from '@fox-wamp/core';
+import {
+  ErrorUri,
+  NO_METRICS,
+  openStore,
+  PrometheusMetrics,
+  Router,
+  type Realm,
+  type RouterLogger,
+  type RouterMetrics,
+  type Session,
+} from '@fox-wamp/core';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_GOODBYE_TIMEOUT_MS,
@@ -53,6 +63,24 @@ export interface MqttListenerInfo {
   readonly sessionCount: number;
 }
 
+/** One listener in a readiness report. */
+export interface ListenerReadiness {
+  readonly kind: 'wamp' | 'rawsocket' | 'mqtt' | 'mqtt-ws';
+  /** Where it listens; undefined while it does not. */
+  readonly url: string | undefined;
+  readonly listening: boolean;
+}
+
+/** Whether the router can take clients now (`RouterService.readiness()`), and what stands in the way if not. */
+export interface FoxWampReadiness {
+  readonly ready: boolean;
+  /** What is not ready, in words; empty when ready. */
+  readonly problems: readonly string[];
+  readonly listeners: readonly ListenerReadiness[];
+  readonly store: { readonly description: string; readonly healthy: boolean };
+  readonly sessions: number;
+}
+
 /**
  * Owns the router and its listeners for the application's lifetime.
  *
@@ -73,6 +101,8 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
   private rawSocketEndpoints: RawSocketEndpoint[] = [];
   private mqttEndpoint: MqttEndpoint | undefined;
   private draining = false;
+  /** The listeners opened at bootstrap. */
+  private started = false;
 
   constructor(
     @Inject(FOX_WAMP_OPTIONS) private readonly options: FoxWampModuleOptions,
@@ -84,10 +114,11 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
       realms: [defaultRealm, ...(options.realms ?? [])],
       autoRealms: options.autoRealms ?? false,
       realmOptions: { uriCheck: options.uriCheck ?? 'loose', history: options.history, maxRetainedSize: options.maxRetainedSize },
-      perRealm: options.perRealm,
+      perRealm: withDefaultRealmSchema(options, defaultRealm),
       store: typeof options.store === 'string' ? openStore(options.store) : options.store,
       logger: this.logger,
       auth: options.auth,
+      metrics: options.metrics === true ? new PrometheusMetrics() : options.metrics || NO_METRICS,
     });
     this.defaultRealmName = defaultRealm;
   }
@@ -151,6 +182,38 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
     return this.endpoints[0]?.url;
   }
 
+  /** The router's metrics (`NO_METRICS` when the module's `metrics` option is off). */
+  get metrics(): RouterMetrics {
+    return this.router.metrics;
+  }
+
+  /** The Prometheus metrics, when the router reports to them: `render()` is the body of a `/metrics` endpoint. */
+  get prometheus(): PrometheusMetrics | undefined {
+    const metrics = this.router.metrics;
+    return metrics instanceof PrometheusMetrics ? metrics : undefined;
+  }
+
+  /**
+   * Readiness: the listeners opened and listening (Nest's shared HTTP server included, so only after
+   * `app.listen`), the store healthy, and no shutdown under way. Liveness needs none of this.
+   */
+  readiness(): FoxWampReadiness {
+    const listeners: ListenerReadiness[] = [
+      ...this.endpoints.map((endpoint) => listenerReadiness('wamp', endpoint.url)),
+      ...this.rawSocketEndpoints.map((endpoint) => listenerReadiness('rawsocket', endpoint.url)),
+    ];
+    const mqtt = this.mqttEndpoint;
+    if (mqtt?.hasTcp) listeners.push(listenerReadiness('mqtt', mqtt.url));
+    if (mqtt?.hasWebSocket) listeners.push(listenerReadiness('mqtt-ws', mqtt.webSocketUrl));
+    const store = { description: this.router.store.description, healthy: this.router.store.healthy ?? true };
+    const problems: string[] = [];
+    if (!this.started) problems.push('the listeners are not open yet');
+    if (this.draining) problems.push('the router is shutting down');
+    for (const listener of listeners) if (!listener.listening) problems.push(`the ${listener.kind} listener is not listening`);
+    if (!store.healthy) problems.push(`the store ${store.description} is unavailable`);
+    return { ready: problems.length === 0, problems, listeners, store, sessions: this.router.sessionCount };
+  }
+
   /** True from the start of shutdown: in-process handlers then refuse new calls. */
   get isDraining(): boolean {
     return this.draining;
@@ -174,6 +237,7 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
       this.mqttEndpoint = await MqttEndpoint.open(this.router, this.options.mqtt, this.defaultRealmName, () => this.sharedServer());
       if (this.mqttEndpoint.url !== undefined) this.logger.info(`listening mqtt ${this.mqttEndpoint.url}`);
     }
+    this.started = true;
   }
 
   /** Every endpoint, for the steps of shutdown. */
@@ -217,6 +281,16 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
     }
     return server;
   }
+}
+
+function listenerReadiness(kind: ListenerReadiness['kind'], url: string | undefined): ListenerReadiness {
+  return { kind, url, listening: url !== undefined };
+}
+
+/** `perRealm`, with the module's `schema` as the default realm's. */
+function withDefaultRealmSchema(options: FoxWampModuleOptions, defaultRealm: string): FoxWampModuleOptions['perRealm'] {
+  if (options.schema === undefined) return options.perRealm;
+  return { ...options.perRealm, [defaultRealm]: { ...options.perRealm?.[defaultRealm], schema: options.schema } };
 }
 
 function listenerOptions(wamp: FoxWampModuleOptions['wamp']): readonly WampListenerOptions[] {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { RouterLogger } from '../../router/logger.js';
 import type { Router } from '../../router/router.js';
+import type { RouterMetrics } from '../../observability/router-metrics.js';
 import type { WampSerializer } from '../../wamp/serializer.js';
 import { WampConnection } from '../../wamp/wamp-connection.js';
 import type { WampTransport } from '../../wamp/wamp-transport.js';
@@ -25,6 +26,8 @@ export interface RawSocketTransportSettings {
  */
 export class RawSocketTransport implements WampTransport, FrameSink {
   readonly kind = 'rawsocket';
+  /** Every message travels in a frame with a 4-octet prefix. */
+  readonly framingBytes = FRAME_HEADER_LENGTH;
   readonly serializer: WampSerializer;
   readonly remoteAddress: string | undefined;
   private readonly decoder: RawSocketFrameDecoder;
@@ -38,6 +41,7 @@ export class RawSocketTransport implements WampTransport, FrameSink {
   private closeTimer: NodeJS.Timeout | undefined;
   /** Frames sent within one event-loop turn leave in one write. */
   private readonly corker: WriteCorker;
+  private readonly metrics: RouterMetrics;
 
   constructor(
     private readonly socket: Socket,
@@ -49,6 +53,7 @@ export class RawSocketTransport implements WampTransport, FrameSink {
     this.serializer = settings.serializer;
     this.remoteAddress = socket.remoteAddress;
     this.corker = new WriteCorker(socket);
+    this.metrics = router.metrics;
     this.decoder = new RawSocketFrameDecoder(settings.ownMaxMessage, this);
     this.connection = new WampConnection(router, this, { goodbyeTimeoutMs: settings.goodbyeTimeoutMs }, logger);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -112,6 +117,10 @@ export class RawSocketTransport implements WampTransport, FrameSink {
     this.write(FrameType.message, frame, length);
   }
 
+  bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
   /** Ends the connection after what is queued has been sent; a peer that does not close is cut off later. */
   close(): void {
     if (this.closeTimer !== undefined || this.socket.destroyed) return;
@@ -149,6 +158,7 @@ export class RawSocketTransport implements WampTransport, FrameSink {
         remoteAddress: this.remoteAddress,
         bufferedBytes: this.socket.writableLength,
       });
+      this.metrics.overflow('wamp', 'disconnected');
       this.terminate();
       return;
     }
