@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { openStore, type StoreProvider } from '@fox-wamp/core';
+import { connectStore, type StoreProvider } from '@fox-wamp/core';
 import { RouterService } from '@fox-wamp/nestjs';
 import { AppModule } from './app.module.js';
 import { loadConfig } from './config/load-config.js';
@@ -56,10 +56,11 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  // Opened before Nest so that a bad path is our one line, not a dependency-injection stack trace.
+  // Opened (and, for Redis, connected) before Nest, so that a bad path or an unreachable Redis is our one line
+  // and exit 2, not a dependency-injection stack trace or a realm's error log.
   let store: StoreProvider;
   try {
-    store = openStore(config.store);
+    store = await connectStore(config.store);
   } catch (error) {
     fail((error as Error).message, 2);
   }
