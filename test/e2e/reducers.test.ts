@@ -262,6 +262,8 @@ describe('what a reducer registration is', () => {
     await registerReducer(owner.session, 'dual.use', () => 'reduced');
     const unreachable = await rejectionOf(caller.session.call('dual.use'));
     expect(unreachable.error).toBe('wamp.error.no_such_procedure');
+    // The meta API agrees: no registration a CALL of dual.use would reach.
+    expect(await caller.session.call('wamp.registration.match', ['dual.use'])).toBeNull();
     await owner.session.register('dual.use', () => 'called');
     expect(await caller.session.call('dual.use')).toBe('called');
     await publishAcked(caller, 'dual.use', {});

@@ -46,7 +46,8 @@ export function attachRegistrationMeta(realm: Realm, service: MetaService): void
     const levels = stringArgument(args, 0, 'procedure').split('.');
     let best: Registration | undefined;
     for (const registration of visible()) {
-      if (!patternMatches(registration.pattern, levels)) continue;
+      // A reducer is never reached by a CALL (it reduces events on its topics).
+      if (realm.dealer.isReducer(registration) || !patternMatches(registration.pattern, levels)) continue;
       if (best === undefined || comparePrecedence(registration.pattern, best.pattern) < 0) best = registration;
     }
     return { args: [best?.id ?? null] };
