@@ -1,10 +1,13 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { argon2id } from 'hash-wasm';
 import { RawWampClient, WampCode, type WireMessage } from './raw-wamp-client.js';
 
 /**
- * The client side of WAMP-SCRAM (PBKDF2), written from the spec's "SCRAM Algorithms" for the tests, apart
- * from the router's code: a proof the router accepts was computed the spec's way, not the router's.
- * Passwords are used as UTF-8 as they are (SASLprep changes nothing for the ASCII passwords of the tests).
+ * The client side of WAMP-SCRAM, written from the spec's "SCRAM Algorithms" for the tests, apart from the
+ * router's code: a proof the router accepts was computed the spec's way, not the router's. Both KDFs:
+ * PBKDF2-HMAC-SHA256 (node:crypto) and Argon2id 1.3 with parallelism 1 (hash-wasm; the router only ever
+ * checks proofs, it runs no KDF at login). Passwords are used as UTF-8 as they are (SASLprep changes nothing
+ * for the ASCII passwords of the tests).
  */
 
 export const CHALLENGE = 4;
@@ -16,7 +19,8 @@ export interface ScramChallenge {
   readonly salt: string;
   readonly kdf: string;
   readonly iterations: number;
-  readonly memory?: unknown;
+  /** KiB for argon2id13, null for pbkdf2. */
+  readonly memory?: number | null;
 }
 
 export interface ScramAnswer {
@@ -31,12 +35,43 @@ export function clientNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
+/** SaltedPassword with the KDF the challenge names. */
+export async function saltedPassword(password: string, challenge: Pick<ScramChallenge, 'salt' | 'kdf' | 'iterations' | 'memory'>): Promise<Buffer> {
+  if (challenge.kdf === 'pbkdf2') return pbkdf2SaltedPassword(password, challenge);
+  if (challenge.kdf !== 'argon2id13') throw new Error(`the test client knows no WAMP-SCRAM kdf ${JSON.stringify(challenge.kdf)}`);
+  if (typeof challenge.memory !== 'number') throw new Error(`an argon2id13 challenge needs memory, got ${JSON.stringify(challenge.memory)}`);
+  const salted = await argon2id({
+    password: Buffer.from(password, 'utf8'),
+    salt: Buffer.from(challenge.salt, 'base64'),
+    iterations: challenge.iterations,
+    memorySize: challenge.memory,
+    parallelism: 1,
+    hashLength: 32,
+    outputType: 'binary',
+  });
+  return Buffer.from(salted);
+}
+
+function pbkdf2SaltedPassword(password: string, challenge: Pick<ScramChallenge, 'salt' | 'iterations'>): Buffer {
+  return pbkdf2Sync(Buffer.from(password, 'utf8'), Buffer.from(challenge.salt, 'base64'), challenge.iterations, 32, 'sha256');
+}
+
+/** The client's answer to a challenge with either KDF (Argon2id runs asynchronously). */
+export async function scramAnswerFor(authid: string, password: string, nonce: string, challenge: ScramChallenge): Promise<ScramAnswer> {
+  return scramProof(authid, await saltedPassword(password, challenge), nonce, challenge);
+}
+
 /**
- * The client's answer to a challenge. `clientNonce` and the challenge's nonce go into the AuthMessage as they
- * are, so RFC 7677's test vector (whose nonces are not base64) can be checked with it too.
+ * The client's answer to a PBKDF2 challenge, synchronously. `clientNonce` and the challenge's nonce go into
+ * the AuthMessage as they are, so RFC 7677's test vector (whose nonces are not base64) can be checked with it
+ * too.
  */
 export function scramAnswer(authid: string, password: string, nonce: string, challenge: Pick<ScramChallenge, 'nonce' | 'salt' | 'iterations'>): ScramAnswer {
-  const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), Buffer.from(challenge.salt, 'base64'), challenge.iterations, 32, 'sha256');
+  return scramProof(authid, pbkdf2SaltedPassword(password, challenge), nonce, challenge);
+}
+
+/** ClientProof and ServerSignature from the SaltedPassword, whichever KDF made it. */
+function scramProof(authid: string, salted: Buffer, nonce: string, challenge: Pick<ScramChallenge, 'nonce' | 'salt' | 'iterations'>): ScramAnswer {
   const clientKey = hmac(salted, 'Client Key');
   const storedKey = createHash('sha256').update(clientKey).digest();
   const username = authid.replace(/=/g, '=3D').replace(/,/g, '=2C');
@@ -87,8 +122,8 @@ export class ScramLogin {
   }
 
   /** The AUTHENTICATE a spec-following client sends for `password`, and the verifier it then expects. */
-  answer(password: string): { authenticate: WireMessage; verifier: string } {
-    const { proof, verifier } = scramAnswer(this.authid, password, this.nonce, this.challenge);
+  async answer(password: string): Promise<{ authenticate: WireMessage; verifier: string }> {
+    const { proof, verifier } = await scramAnswerFor(this.authid, password, this.nonce, this.challenge);
     return { authenticate: [AUTHENTICATE, proof, { nonce: this.challenge.nonce, channel_binding: null, cbind_data: null }], verifier };
   }
 

@@ -20,17 +20,21 @@ export {
   CRA_DEFAULT_KEYLEN,
 } from './auth/wampcra-authenticator.js';
 export { CryptosignAuthenticator, ed25519PublicKey, type IdentityWithPubkeys } from './auth/cryptosign-authenticator.js';
+export { ScramAuthenticator, SCRAM_METHOD, type IdentityWithScram } from './auth/scram-authenticator.js';
 export {
-  ScramAuthenticator,
   scramCredential,
+  deriveScramCredential,
   normalizePassword,
-  SCRAM_METHOD,
   SCRAM_KDFS,
   SCRAM_DEFAULT_ITERATIONS,
+  SCRAM_ARGON2_DEFAULT_ITERATIONS,
+  SCRAM_ARGON2_DEFAULT_MEMORY,
   type ScramCredential,
+  type ScramCredentialOptions,
+  type Pbkdf2ScramCredential,
+  type Argon2ScramCredential,
   type ScramKdf,
-  type IdentityWithScram,
-} from './auth/scram-authenticator.js';
+} from './auth/scram-credential.js';
 export {
   RolePermissions,
   checkRealmRoles,

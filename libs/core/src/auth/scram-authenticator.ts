@@ -1,46 +1,17 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isPlainObject } from '../retained/retained-value.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorUri, RouterError } from '../router/errors.js';
 import type { AuthenticateHook, AuthRequest, Identity } from './authenticate-hook.js';
 import type { Authenticator, AuthHello, AuthResponse, AuthStep } from './authenticator.js';
 import { checkedIdentity } from './hook-identity.js';
 import { isPromiseLike } from './promise-like.js';
+import { hmac, isCanonicalBase64, isKey, KEY_BYTES, scramCredentialProblem, sha256, type ScramCredential } from './scram-credential.js';
 
 /** The spec's authmethod string for WAMP-SCRAM. */
 export const SCRAM_METHOD = 'wamp-scram';
 
-/**
- * The key derivation functions this router verifies. The spec also names `argon2id13`, which needs a library
- * node:crypto does not replace; a user stored with it is refused at startup.
- */
-export const SCRAM_KDFS = ['pbkdf2'] as const;
-export type ScramKdf = (typeof SCRAM_KDFS)[number];
-
-/** PBKDF2 iterations for new credentials: well above RFC 7677's minimum of 4096, still quick for a client. */
-export const SCRAM_DEFAULT_ITERATIONS = 100_000;
-
-/** SHA-256 output: the length of SaltedPassword, StoredKey, ServerKey and of a ClientProof. */
-const KEY_BYTES = 32;
 const SERVER_NONCE_BYTES = 16;
-const SALT_BYTES = 16;
 /** A client nonce is echoed in the CHALLENGE: bounded so a client cannot make the router send megabytes. */
 const MAX_CLIENT_NONCE_LENGTH = 1024;
-
-/**
- * What the router stores for a WAMP-SCRAM user (the spec's "Data Stored on the Server"): never the password,
- * only the salt, the KDF and its cost, and two keys derived from the salted password. All byte strings are
- * base64.
- */
-export interface ScramCredential {
-  readonly kdf: ScramKdf;
-  /** The per-user random salt, base64. */
-  readonly salt: string;
-  readonly iterations: number;
-  /** base64(SHA-256(HMAC(SaltedPassword, "Client Key"))). */
-  readonly storedKey: string;
-  /** base64(HMAC(SaltedPassword, "Server Key")). */
-  readonly serverKey: string;
-}
 
 /** What the hook returns for `wamp-scram`: the identity a client joins as if it proves it knows the password. */
 export interface IdentityWithScram extends Identity {
@@ -48,63 +19,18 @@ export interface IdentityWithScram extends Identity {
 }
 
 /**
- * Derives the stored credential from a password: SaltedPassword = PBKDF2-HMAC-SHA256(Normalize(password),
- * salt bytes, iterations, 32), then StoredKey and ServerKey as in RFC 5802. `salt`: base64; default 16
- * random bytes.
- */
-export function scramCredential(password: string, options: { readonly salt?: string; readonly iterations?: number } = {}): ScramCredential {
-  const salt = options.salt ?? randomBytes(SALT_BYTES).toString('base64');
-  const iterations = options.iterations ?? SCRAM_DEFAULT_ITERATIONS;
-  if (!isCanonicalBase64(salt)) throw new TypeError('the salt must be canonical base64');
-  if (!isPositiveInteger(iterations)) throw new TypeError('iterations must be a positive integer');
-  const salted = pbkdf2Sync(normalizePassword(password), Buffer.from(salt, 'base64'), iterations, KEY_BYTES, 'sha256');
-  const clientKey = hmac(salted, 'Client Key');
-  return {
-    kdf: 'pbkdf2',
-    salt,
-    iterations,
-    storedKey: sha256(clientKey).toString('base64'),
-    serverKey: hmac(salted, 'Server Key').toString('base64'),
-  };
-}
-
-/**
- * SASLprep (RFC 4013) as far as it changes a password: non-ASCII spaces become SPACE, characters "commonly
- * mapped to nothing" are dropped, then NFKC. The prohibited-character and bidi checks are not applied.
- * ASCII passwords pass unchanged.
- */
-export function normalizePassword(password: string): string {
-  return password.replace(NON_ASCII_SPACE, ' ').replace(MAPPED_TO_NOTHING, '').normalize('NFKC');
-}
-
-/** RFC 3454 C.1.2: non-ASCII space characters. */
-const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
-/** RFC 3454 B.1: commonly mapped to nothing. */
-const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
-
-/** What is wrong with a stored credential, or undefined (shared by the config check and the hook check). */
-export function scramCredentialProblem(value: unknown): string | undefined {
-  if (!isPlainObject(value)) return 'scram must be an object with kdf, salt, iterations, storedKey and serverKey';
-  const known = ['kdf', 'salt', 'iterations', 'storedKey', 'serverKey'];
-  const unknownKey = Object.keys(value).find((key) => !known.includes(key));
-  if (unknownKey !== undefined) return `scram has an unknown field "${unknownKey}" (known: ${known.join(', ')})`;
-  const { kdf, salt, iterations, storedKey, serverKey } = value;
-  if (!(SCRAM_KDFS as readonly unknown[]).includes(kdf)) return `scram.kdf must be ${SCRAM_KDFS.join(' or ')} (argon2id13 is not supported)`;
-  if (typeof salt !== 'string' || !isCanonicalBase64(salt)) return 'scram.salt must be a non-empty base64 string';
-  if (!isPositiveInteger(iterations)) return 'scram.iterations must be a positive integer';
-  if (!isKey(storedKey)) return 'scram.storedKey must be 32 bytes in base64';
-  if (!isKey(serverKey)) return 'scram.serverKey must be 32 bytes in base64';
-  return undefined;
-}
-
-/**
  * `wamp-scram` (spec: WAMP-SCRAM, based on RFC 5802 / RFC 7677 with SHA-256). HELLO carries the authid and
  * `authextra.nonce` (the client nonce, base64); the hook is asked at HELLO and returns the identity with the
  * user's `ScramCredential`. The CHALLENGE carries `nonce` (client nonce + a fresh server nonce), `salt`,
- * `kdf`, `iterations` and `memory: null`. AUTHENTICATE carries the base64 ClientProof and echoes that nonce
- * (or leaves it out: the proof covers it anyway). The router recomputes StoredKey from the proof and, if it
- * matches, admits the client with WELCOME.Details.authextra.verifier = base64(ServerSignature), so that the
- * client can check the router too.
+ * `kdf` (`pbkdf2` or `argon2id13`), `iterations` and `memory` (KiB for argon2id13, null for pbkdf2): what the
+ * client needs to derive the SaltedPassword. AUTHENTICATE carries the base64 ClientProof and echoes that
+ * nonce (or leaves it out: the proof covers it anyway). The router recomputes StoredKey from the proof and,
+ * if it matches, admits the client with WELCOME.Details.authextra.verifier = base64(ServerSignature), so that
+ * the client can check the router too.
+ *
+ * Only the client runs the (slow, for argon2id13 asynchronous) KDF; checking a proof takes two HMACs and a
+ * SHA-256 over the stored keys, the same for either KDF, so every step here is synchronous unless the hook
+ * is not.
  *
  * The fresh server nonce makes a proof useless for any other attempt (replay). Channel binding is refused at
  * HELLO (the spec leaves its negotiation open); an unknown authid is refused there too (no mock challenge).
@@ -143,7 +69,7 @@ function challenge({ identity, credential }: ScramUser, authid: string, clientNo
   const clientFirstBare = `n=${escapeUsername(authid)},r=${clientNonce}`;
   const serverFirst = `r=${nonce},s=${salt},i=${iterations}`;
   return {
-    challenge: { nonce, salt, kdf, iterations, memory: null },
+    challenge: { nonce, salt, kdf, iterations, memory: credential.kdf === 'argon2id13' ? credential.memory : null },
     respond: (response: AuthResponse) => {
       const { nonce: echoed, channel_binding: channelBinding, cbind_data: cbindData } = response.extra;
       // The proof is computed over this nonce anyway; a client that does not echo it (autobahn-python's
@@ -188,25 +114,4 @@ function scramUser(value: unknown, request: AuthRequest): ScramUser {
 /** RFC 5802 saslname: `,` and `=` escaped. */
 function escapeUsername(name: string): string {
   return name.replace(/=/g, '=3D').replace(/,/g, '=2C');
-}
-
-function hmac(key: Buffer, text: string): Buffer {
-  return createHmac('sha256', key).update(text, 'utf8').digest();
-}
-
-function sha256(bytes: Buffer): Buffer {
-  return createHash('sha256').update(bytes).digest();
-}
-
-/** Non-empty base64 in canonical form (RFC 4648: padded, no whitespace): it decodes and encodes back to itself. */
-function isCanonicalBase64(text: string): boolean {
-  return text.length > 0 && Buffer.from(text, 'base64').toString('base64') === text;
-}
-
-function isKey(value: unknown): value is string {
-  return typeof value === 'string' && isCanonicalBase64(value) && Buffer.from(value, 'base64').length === KEY_BYTES;
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }

@@ -3,7 +3,8 @@ import { isPlainObject } from '../retained/retained-value.js';
 import type { AuthenticateHook, AuthRequest, Identity, IdentityWithSecret } from './authenticate-hook.js';
 import type { IdentityWithPubkeys } from './cryptosign-authenticator.js';
 import type { AuthOptions } from './router-auth.js';
-import { SCRAM_METHOD, scramCredentialProblem, type IdentityWithScram, type ScramCredential } from './scram-authenticator.js';
+import { SCRAM_METHOD, type IdentityWithScram } from './scram-authenticator.js';
+import { scramCredentialProblem, type ScramCredential } from './scram-credential.js';
 
 /**
  * A user known from configuration. `ticket`: the user joins with ticket authentication; `secret`: with
