@@ -13,7 +13,7 @@ export async function startBenchServer(args: string[]): Promise<{ url: string; p
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const match = /listening wamp (ws:\/\/\S+)/.exec(output);
+      const match = /listening wamp (ws:\/\/[^\s"]+)/.exec(output);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
