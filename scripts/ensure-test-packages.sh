@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages that the end-to-end tests drive are installed: third-party peers
 # (python3-autobahn with its msgpack/CBOR serializers, python3-nacl for cryptosign, python3-argon2 for
-# WAMP-SCRAM's argon2id13, paho-mqtt, the Mosquitto clients and broker, redis-server for the Redis store).
+# WAMP-SCRAM's argon2id13, paho-mqtt, the Mosquitto clients and broker, redis-server for the Redis store,
+# chromium for the admin console's browser tests, driven by playwright-core).
 # Installs the missing ones when running as root (CI, a fresh machine); otherwise names them and fails.
 set -euo pipefail
 
-PACKAGES=(python3-autobahn python3-msgpack python3-cbor2 python3-nacl python3-argon2 python3-paho-mqtt mosquitto mosquitto-clients redis-server)
+PACKAGES=(python3-autobahn python3-msgpack python3-cbor2 python3-nacl python3-argon2 python3-paho-mqtt mosquitto mosquitto-clients redis-server chromium)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -3,15 +3,15 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { checkRealmRoles, checkStaticUsers, isValidUri, parseInformationSchema } from '@fox-wamp/core';
-import { ConfigError, DEFAULT_CONFIG, LOG_FORMATS, LOG_LEVELS, type ServerConfig } from './server-config.js';
+import { CONSOLE_REALM, ConfigError, DEFAULT_CONFIG, LOG_FORMATS, LOG_LEVELS, type ServerConfig } from './server-config.js';
 
 type Key = keyof ServerConfig;
 /**
  * `optionalPort`: a port that may be left unset (the listener is then off). `optionalBoolean`: unset means
  * "it depends" (see the setting). `users`, `roles`: the config file's users and role permissions, never from
- * env or flags.
+ * env or flags. `console`: the admin console's user (`{ user }`; a flag or env var gives the authid alone).
  */
-type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users' | 'roles' | 'schema';
+type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users' | 'roles' | 'schema' | 'console';
 
 /** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
 const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
@@ -43,6 +43,7 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   roles: { kind: 'roles', help: 'static permissions per realm and role (config file only), e.g. {"realm1": {"user": [{"uri": "com.app.", "match": "prefix", "allow": {"call": true}}]}}' },
   anonymous: { kind: 'optionalBoolean', help: 'whether clients may join anonymously (default: only when there are no users)' },
   schema: { kind: 'schema', help: 'information schema of the default realm: tables and aggregate views served on their topics (config file only)' },
+  console: { kind: 'console', flag: '--console <authid>', help: 'serve the admin console at /console, for this configured user (with a ticket or a wampcra secret)' },
 };
 
 const KEYS = Object.keys(SETTINGS) as Key[];
@@ -147,6 +148,8 @@ function convert(key: Key, raw: string, where: string): unknown {
       throw new ConfigError(`${where}: roles can only be set in the config file`);
     case 'schema':
       throw new ConfigError(`${where}: schema can only be set in the config file`);
+    case 'console':
+      return { user: raw };
     case 'boolean':
     case 'optionalBoolean':
       if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
@@ -181,6 +184,7 @@ function validate(config: ServerConfig): ServerConfig {
       : setting.kind === 'users' ? usersProblem(value) === undefined
       : setting.kind === 'roles' ? rolesProblem(value) === undefined
       : setting.kind === 'schema' ? schemaProblem(value) === undefined
+      : setting.kind === 'console' ? value === undefined || isConsoleSetting(value)
       : setting.kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
       : setting.kind === 'perRealm' ? isPerRealm(value)
       : setting.kind === 'optionalPort' && value === undefined ? true
@@ -223,10 +227,30 @@ function validate(config: ServerConfig): ServerConfig {
   if (stranger !== undefined && !config.autoRealms) {
     throw new ConfigError(`roles name the realm "${stranger}", which is not one of this server's realms (${[...realms].join(', ')})`);
   }
+  if (config.console !== undefined) checkConsole(config, realms);
   if (config.anonymous === false && config.users.length === 0) {
     throw new ConfigError('anonymous is false but no users are configured: nobody could join');
   }
   return config;
+}
+
+/** `{ user: "<authid>" }` and nothing else. */
+function isConsoleSetting(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { user, ...rest } = value as Record<string, unknown>;
+  return typeof user === 'string' && user.length > 0 && Object.keys(rest).length === 0;
+}
+
+/** The console's user must be one the page can log in as, and its realm must be its own. */
+function checkConsole(config: ServerConfig, realms: ReadonlySet<string>): void {
+  const { user: authid } = config.console!;
+  const user = config.users.find((candidate) => candidate.authid === authid);
+  if (user === undefined) throw new ConfigError(`console user "${authid}" is not one of the configured users`);
+  if (user.ticket === undefined && user.secret === undefined) {
+    throw new ConfigError(`console user "${authid}" needs a ticket or a wampcra secret (the console page logs in with one of them)`);
+  }
+  if (realms.has(CONSOLE_REALM)) throw new ConfigError(`realm ${CONSOLE_REALM} is the admin console's own; choose another name`);
+  if (CONSOLE_REALM in config.roles) throw new ConfigError(`roles name the realm ${CONSOLE_REALM}, which is the admin console's own (only the console user joins it)`);
 }
 
 function usersProblem(value: unknown): string | undefined {

@@ -58,7 +58,24 @@ export interface ServerConfig {
    * aggregate engine. Undefined: none (a client may define one with `fox.schema.define`).
    */
   readonly schema: InformationSchemaJson | undefined;
+  /**
+   * The admin console at `/console` (`--console <authid>`, or `console: { user }` in the file); undefined: off,
+   * and `/console` is 404. `user` is one of `users`, with a ticket or a WAMP-CRA secret (what the page can
+   * log in with); only that user may join the console's realm (`CONSOLE_REALM`).
+   */
+  readonly console: ConsoleSetting | undefined;
 }
+
+export interface ConsoleSetting {
+  /** The authid of the configured user who may use the admin console. */
+  readonly user: string;
+}
+
+/**
+ * The realm the admin console joins: the server registers its `fox.admin.*` procedures and events there, and
+ * admits nobody but the console user.
+ */
+export const CONSOLE_REALM = 'fox.admin';
 
 export const DEFAULT_CONFIG: ServerConfig = {
   host: '127.0.0.1',
@@ -89,6 +106,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   roles: {},
   anonymous: undefined,
   schema: undefined,
+  console: undefined,
 };
 
 /** A configuration mistake: printed as one line, and the server exits with status 2. */

@@ -68,6 +68,7 @@ describe.each(SERIALIZERS)('autobahn over %s', (serializer) => {
             session_meta_api: true,
             subscription_meta_api: true,
             event_history: true,
+            payload_passthru_mode: true,
           },
         },
         dealer: {
@@ -82,6 +83,7 @@ describe.each(SERIALIZERS)('autobahn over %s', (serializer) => {
             session_meta_api: true,
             registration_meta_api: true,
             testament_meta_api: true,
+            payload_passthru_mode: true,
           },
         },
       });

@@ -177,10 +177,10 @@ describe('/metrics: MQTT', () => {
     expect(after.since(before, 'fox_messages_total', mqttMessages('sent'))).toBe(2 * N);
   });
 
-  it('a QoS 1 subscriber that never acknowledges: 64 in flight, 1000 queued, the rest dropped, and $SYS reports the same count', async () => {
+  it('a QoS 1 subscriber that never acknowledges: 256 in flight, 1000 queued, the rest dropped, and $SYS reports the same count', async () => {
     const topic = uniqueName('metrics/stalled');
-    // A 3.1.1 client gets 64 messages in flight (the inflight window) and 1000 queued (maxQueuedMessages).
-    const inFlight = 64;
+    // A 3.1.1 client gets 256 messages in flight (the inflight window) and 1000 queued (maxQueuedMessages).
+    const inFlight = 256;
     const queued = 1000;
     const beyond = 37;
     const stalled = await RawMqttSocket.connected(mqttPort(), { version: 4 });

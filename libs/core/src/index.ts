@@ -59,6 +59,8 @@ export {
 export { AuthorizationGate, type GateHandlers, type GateOptions, type Permit } from './auth/authorization-gate.js';
 export { Realm, type RealmOptions, type SessionListener } from './router/realm.js';
 export { Session, type SessionInfo, type SessionPeer, type SessionProtocol } from './router/session.js';
+// The router's own session in a realm: servers add procedures (reserved URIs) and events of their own with it.
+export { MetaService, type MetaProcedure } from './meta/meta-service.js';
 export { Broker } from './router/broker.js';
 export { Dealer, type InvocationAnswer, type DealerLimits } from './router/dealer.js';
 export { Subscription } from './router/subscription.js';
@@ -79,7 +81,16 @@ export {
   type CallOptions,
   type YieldOptions,
 } from './router/options.js';
-export { EMPTY_PAYLOAD, hasKwargs, plainPayload, type MessageProperties, type Payload } from './router/payload.js';
+export {
+  EMPTY_PAYLOAD,
+  hasKwargs,
+  plainPayload,
+  type MessageProperties,
+  type Payload,
+  type PayloadPassthru,
+  type TraceContext,
+} from './router/payload.js';
+export { withForwardedDetails, WAMP_TRACEPARENT, WAMP_TRACESTATE } from './router/forwarded-details.js';
 export { levelsOfKey, mqttTopicOf, topicKey, topicKeyOfUri, wampUriOf, type TopicLevels } from './router/topic.js';
 export { TopicIndex } from './router/topic-index.js';
 export {
@@ -232,4 +243,15 @@ export { PrometheusMetrics, type PrometheusMetricsOptions } from './observabilit
 export { MeasuredRealmStore, type StoreOperationObserver } from './observability/measured-realm-store.js';
 export { withLogContext, sessionLogFields } from './observability/log-context.js';
 export { frameBytes, mqttPacketSize, mqttPacketType } from './observability/wire-size.js';
+export {
+  RouterSpan,
+  routerTracer,
+  parseTraceparent,
+  traceContextOf,
+  traceContextOfSpan,
+  traceFromUserProperties,
+  traceUserProperties,
+  TRACEPARENT,
+  TRACESTATE,
+} from './observability/tracing.js';
 export type { SendQueueDepth } from './router/session.js';

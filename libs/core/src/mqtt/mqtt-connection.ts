@@ -12,6 +12,7 @@ import type { AuthorizeRequest } from '../auth/authorize-hook.js';
 import { MAX_WAITING_AUTHORIZATIONS } from '../auth/router-auth.js';
 import { sessionLogFields, withLogContext } from '../observability/log-context.js';
 import type { RouterMetrics } from '../observability/router-metrics.js';
+import { traceFromUserProperties, traceUserProperties, TRACEPARENT } from '../observability/tracing.js';
 import { mqttPacketSize, mqttPacketType } from '../observability/wire-size.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
 import type { RouterLogger } from '../router/logger.js';
@@ -81,6 +82,8 @@ export class MqttConnection implements SessionLink {
   receiveMaximum = 65535;
   /** QoS 1/2 PUBLISHes of the client not yet acknowledged by us (our Receive Maximum bounds them). */
   private inboundInFlight = 0;
+  /** The socket is not read while too many of the client's QoS 1/2 PUBLISHes wait for their acknowledgement. */
+  private readingPaused = false;
   private will: WillMessage | undefined;
   /** Whether the client ended with a DISCONNECT that discards the will. */
   private discardWill = false;
@@ -186,7 +189,7 @@ export class MqttConnection implements SessionLink {
       case 'pubrel': {
         const id = packet.messageId ?? 0;
         const known = session.receivedQos2.delete(id);
-        if (known) this.inboundInFlight--;
+        if (known) this.inboundDone();
         this.writePacket({ cmd: 'pubcomp', messageId: id, ...(known || this.version !== 5 ? {} : { reasonCode: Reason.packetIdentifierNotFound }) });
         return;
       }
@@ -351,10 +354,17 @@ export class MqttConnection implements SessionLink {
       return;
     }
     if (packet.qos > 0) {
-      if (this.inboundInFlight >= this.gate.settings.receiveMaximum) {
+      const limit = this.gate.settings.receiveMaximum;
+      // MQTT 5 clients know our Receive Maximum (MQTT-3.3.4-8); a 3.1.1 client has no such limit, so it is
+      // slowed down instead: its socket is not read until acknowledgements catch up.
+      if (this.inboundInFlight >= limit && this.version === 5) {
         throw new MqttProtocolError(Reason.receiveMaximumExceeded, 'more unacknowledged QoS 1/2 PUBLISHes than our Receive Maximum');
       }
       this.inboundInFlight++;
+      if (this.inboundInFlight >= limit && !this.readingPaused) {
+        this.readingPaused = true;
+        this.transport.pause();
+      }
       if (packet.qos === 2) session.receivedQos2.add(packet.messageId!);
     }
     const item: GatedRequest = { kind: 'publish', packet, levels };
@@ -394,7 +404,7 @@ export class MqttConnection implements SessionLink {
 
   private acknowledgePublish(packet: IPublishPacket, reasonCode: number): void {
     if (packet.qos === 0 || this.state.phase !== 'connected') return;
-    this.inboundInFlight--;
+    this.inboundDone();
     const withReason = this.version === 5 && reasonCode !== Reason.success ? { reasonCode } : {};
     if (packet.qos === 1) {
       this.writePacket({ cmd: 'puback', messageId: packet.messageId!, ...withReason });
@@ -404,6 +414,15 @@ export class MqttConnection implements SessionLink {
     if (reasonCode >= 0x80) this.state.session.receivedQos2.delete(packet.messageId!);
     else this.inboundInFlight++;
     this.writePacket({ cmd: 'pubrec', messageId: packet.messageId!, ...withReason });
+  }
+
+  /** One inbound QoS 1/2 PUBLISH is acknowledged: reading resumes once half the window is free again. */
+  private inboundDone(): void {
+    this.inboundInFlight--;
+    if (this.readingPaused && this.inboundInFlight <= this.gate.settings.receiveMaximum / 2) {
+      this.readingPaused = false;
+      this.transport.resume();
+    }
   }
 
   private resolveTopicAlias(packet: IPublishPacket): string {
@@ -669,6 +688,11 @@ export class MqttConnection implements SessionLink {
     if (source.responseTopic !== undefined) properties.responseTopic = source.responseTopic;
     if (source.correlationData !== undefined) properties.correlationData = source.correlationData;
     if (source.userProperties !== undefined) properties.userProperties = source.userProperties;
+    // The trace context of a message from WAMP (or in a router span) as W3C's MQTT user properties. A message
+    // that came with a traceparent user property keeps its user properties unaltered (MQTT-3.3.2-17).
+    if (source.trace !== undefined && !source.userProperties?.some(([name]) => name === TRACEPARENT)) {
+      properties.userProperties = [...(source.userProperties ?? []), ...traceUserProperties(source.trace)];
+    }
     if (source.expiresAt !== undefined) {
       // MQTT-3.3.2-6: the interval forwarded is what is left of it.
       properties.messageExpiryInterval = Math.max(1, Math.ceil((source.expiresAt - Date.now()) / 1000));
@@ -682,6 +706,10 @@ export class MqttConnection implements SessionLink {
   }
 
   private encode(packet: Packet, version: ProtocolVersion = this.version): Buffer | undefined {
+    if (isAcknowledgement(packet) && !packet.properties && (packet.reasonCode === undefined || packet.reasonCode === Reason.success)) {
+      // The common case, four bytes (MQTT 5 3.4.2.1 allows leaving out a success reason code): no codec call.
+      return shortAcknowledgement(packet.cmd, packet.messageId ?? 0);
+    }
     if (version === 5 && isAcknowledgement(packet) && packet.reasonCode === undefined) {
       // The short form (MQTT 5 3.4.2.1: no reason code means success): the codec writes a reason code unless
       // told it is 0, and some clients (paho 1.6) cannot read the long form of a PUBREL.
@@ -720,11 +748,26 @@ function messagePropertiesOf(
     if (properties.contentType !== undefined) result.contentType = properties.contentType;
     if (properties.responseTopic !== undefined) result.responseTopic = properties.responseTopic;
     if (properties.correlationData !== undefined) result.correlationData = properties.correlationData;
-    if (properties.userProperties !== undefined) result.userProperties = userPropertiesOf(properties) ?? pairsOf(properties.userProperties);
+    if (properties.userProperties !== undefined) {
+      result.userProperties = userPropertiesOf(properties) ?? pairsOf(properties.userProperties);
+      const trace = traceFromUserProperties(result.userProperties);
+      if (trace !== undefined) result.trace = trace;
+    }
     if (properties.messageExpiryInterval !== undefined) result.expiresAt = Date.now() + properties.messageExpiryInterval * 1000;
   }
   for (const _ in result) return result;
   return undefined;
+}
+
+const ACK_FIRST_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
+
+/** PUBACK, PUBREC, PUBREL or PUBCOMP with a packet identifier and nothing else. */
+function shortAcknowledgement(cmd: keyof typeof ACK_FIRST_BYTE, packetId: number): Buffer {
+  const bytes = Buffer.allocUnsafe(4);
+  bytes[0] = ACK_FIRST_BYTE[cmd];
+  bytes[1] = 2;
+  bytes.writeUInt16BE(packetId, 2);
+  return bytes;
 }
 
 function isAcknowledgement(packet: Packet): packet is Extract<Packet, { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' }> {

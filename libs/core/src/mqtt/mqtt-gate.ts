@@ -21,7 +21,7 @@ export interface MqttOptions {
   readonly receiveMaximum?: number;
   /** Topic aliases a client may set (our Topic Alias Maximum). Default 1024. */
   readonly topicAliasMaximum?: number;
-  /** QoS 1/2 messages in flight to a 3.1.1 client (which has no Receive Maximum). Default 64. */
+  /** QoS 1/2 messages in flight to a 3.1.1 client (which has no Receive Maximum). Default 256. */
   readonly inflightWindow?: number;
   /** Messages queued per session while offline or over its Receive Maximum; more are dropped. Default 1000. */
   readonly maxQueuedMessages?: number;
@@ -39,7 +39,7 @@ export const MQTT_DEFAULTS: Required<MqttOptions> = {
   maxPacketSize: 16 * 1024 * 1024,
   receiveMaximum: 1024,
   topicAliasMaximum: 1024,
-  inflightWindow: 64,
+  inflightWindow: 256,
   maxQueuedMessages: 1000,
   connectTimeoutMs: 10_000,
   maxBufferedBytes: 64 * 1024 * 1024,

@@ -16,6 +16,9 @@ export interface MqttTransport {
   destroy(): void;
   onData(listener: (bytes: Buffer) => void): void;
   onClose(listener: () => void): void;
+  /** Stops reading from the client (back pressure) until `resume`. */
+  pause(): void;
+  resume(): void;
 }
 
 /** MQTT over TCP; `TCP_NODELAY`, and writes of one event-loop turn coalesced into one. */
@@ -56,6 +59,14 @@ export class TcpMqttTransport implements MqttTransport {
     this.socket.on('data', listener);
   }
 
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   onClose(listener: () => void): void {
     this.socket.on('close', listener);
   }
@@ -91,6 +102,14 @@ export class WebSocketMqttTransport implements MqttTransport {
 
   destroy(): void {
     this.socket.terminate();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   onData(listener: (bytes: Buffer) => void): void {

@@ -12,6 +12,8 @@ export type StoreOperationObserver = (operation: string, seconds: number, failed
 export class MeasuredRealmStore implements RealmStore {
   /** The wrapped store's `historySize`, timed; absent when the wrapped store has none. */
   readonly historySize?: () => Promise<number>;
+  /** The wrapped store's synchronous append, timed; absent when the wrapped store has none. */
+  readonly appendHistoryNow?: (event: HistoryEvent) => void;
 
   constructor(
     readonly inner: RealmStore,
@@ -19,6 +21,19 @@ export class MeasuredRealmStore implements RealmStore {
   ) {
     const historySize = inner.historySize;
     if (historySize !== undefined) this.historySize = () => this.timed('historySize', () => historySize.call(inner));
+    const appendNow = inner.appendHistoryNow;
+    if (appendNow !== undefined) {
+      this.appendHistoryNow = (event) => {
+        const started = performance.now();
+        let failed = true;
+        try {
+          appendNow.call(inner, event);
+          failed = false;
+        } finally {
+          this.observe('appendHistory', (performance.now() - started) / 1000, failed);
+        }
+      };
+    }
   }
 
   reserveEventIds(count: number): Promise<{ readonly first: number; readonly reservedUpTo: number }> {

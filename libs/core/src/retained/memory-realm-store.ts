@@ -85,6 +85,10 @@ export class MemoryRealmStore implements RealmStore {
   }
 
   async appendHistory(event: HistoryEvent): Promise<void> {
+    this.appendHistoryNow(event);
+  }
+
+  appendHistoryNow(event: HistoryEvent): void {
     if (this.retention.maxEvents === 0) return;
     this.events.push(event);
     this.trimHistory(event.publishedAt);

@@ -89,6 +89,11 @@ export interface RealmStore {
   size(): Promise<number>;
 
   appendHistory(event: HistoryEvent): Promise<void>;
+  /**
+   * `appendHistory` for a store that appends synchronously (memory, SQLite): the publication pipeline's fast path
+   * then costs no promise per event. Throws where `appendHistory` would reject. Absent: asynchronous only.
+   */
+  appendHistoryNow?(event: HistoryEvent): void;
   /** Events with an ID above `afterId`, oldest first, at most `limit`. */
   history(afterId: number, limit: number): Promise<HistoryEvent[]>;
   /** The oldest event ID still in the history (undefined when empty): replay from before it has a gap. */

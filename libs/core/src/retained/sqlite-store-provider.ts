@@ -158,6 +158,11 @@ class SqliteRealmStore extends MemoryRealmStore {
   }
 
   override async appendHistory(event: HistoryEvent): Promise<void> {
+    this.appendHistoryNow(event);
+  }
+
+  /** Synchronous (better-sqlite3): the row is in the database when this returns. */
+  override appendHistoryNow(event: HistoryEvent): void {
     if (this.historyRetention.maxEvents === 0) return;
     this.insertEvent.run(
       this.realm,

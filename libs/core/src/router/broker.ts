@@ -1,9 +1,11 @@
 import type { EventDelivery } from './deliveries.js';
 import { ErrorUri, RouterError } from './errors.js';
+import { withForwardedDetails } from './forwarded-details.js';
 import { randomId } from './ids.js';
 import type { PublishOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { valueOf } from '../retained/retained-value.js';
+import { RouterSpan } from '../observability/tracing.js';
 import type { Session } from './session.js';
 import { Subscription, type SubscriptionSpec } from './subscription.js';
 import { wampUriOf, type TopicLevels } from './topic.js';
@@ -71,11 +73,27 @@ export class Broker {
     for (const subscription of session.subscriptions) this.detach(session, subscription);
   }
 
-  /** Delivers a publication to every matching subscriber (passing its filter); returns the number of events sent. */
+  /**
+   * Delivers a publication to every matching subscriber (passing its filter); returns the number of events sent.
+   * With tracing on, a client's publication is delivered in a router span, whose context the events carry.
+   */
   deliver(publication: Publication): number {
+    const span = publication.publisher === undefined ? undefined : RouterSpan.publish(publication.publisher.realm.name, publication.levels, publication.payload);
+    if (span === undefined) return this.deliverToSubscribers(publication);
+    let delivered = 0;
+    try {
+      delivered = this.deliverToSubscribers({ ...publication, payload: span.payload });
+      return delivered;
+    } finally {
+      span.delivered(delivered);
+    }
+  }
+
+  private deliverToSubscribers(publication: Publication): number {
     const { publisher, options } = publication;
     let delivered = 0;
-    const accepts = subscriberFilter(publisher, options);
+    let accepts = subscriberFilter(publisher, options);
+    if (publication.payload.properties?.passthru !== undefined) accepts = takingPassthru(accepts);
     const disclosed = options.discloseMe && publisher !== undefined ? publisherDetails(publisher) : undefined;
     let value: unknown;
     let valueKnown = false;
@@ -141,7 +159,7 @@ function eventDetails(subscription: Subscription, publication: Publication, disc
   const details: Record<string, unknown> = disclosed === undefined ? {} : { ...disclosed };
   if (subscription.isPattern) details.topic = wampUriOf(publication.levels);
   if (publication.eventId !== 0) details.event_id = publication.eventId;
-  return details;
+  return withForwardedDetails(details, publication.payload.properties);
 }
 
 function publisherDetails(publisher: Session): Record<string, unknown> {
@@ -174,6 +192,15 @@ function subscriberFilter(publisher: Session | undefined, options: PublishOption
     if (eligibleAuthrole !== undefined && !eligibleAuthrole.has(authrole)) return false;
     return true;
   };
+}
+
+/**
+ * Payload Passthru Mode: a WAMP subscriber that did not announce the feature could not tell the payload from
+ * an ordinary one (autobahn, for one, drops the `ppt_*` details), so it does not get the event. The spec leaves
+ * this case to the subscriber; the router knows better. MQTT and in-process subscribers get it.
+ */
+function takingPassthru(accepts: (subscriber: Session) => boolean): (subscriber: Session) => boolean {
+  return (subscriber) => accepts(subscriber) && subscriber.peer.acceptsPayloadPassthru?.('subscriber') !== false;
 }
 
 function toSet<T>(values: readonly T[] | undefined): Set<T> | undefined {

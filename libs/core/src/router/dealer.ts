@@ -1,5 +1,6 @@
 import { Call, DISCARDING_SINK, type CallSink } from './call.js';
 import { ErrorUri, RouterError } from './errors.js';
+import { withForwardedDetails } from './forwarded-details.js';
 import { randomId } from './ids.js';
 import type { CallOptions, CancelMode, RegisterOptions } from './options.js';
 import type { Payload } from './payload.js';
@@ -7,6 +8,7 @@ import { Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
 import { TopicIndex } from './topic-index.js';
 import { comparePrecedence, isConcrete, type MatchPolicy, type TopicPattern } from './topic-pattern.js';
+import { RouterSpan } from '../observability/tracing.js';
 
 /** What happened to a YIELD or callee ERROR, so a gate can tell a late answer from a bogus one. */
 export type InvocationAnswer =
@@ -15,7 +17,12 @@ export type InvocationAnswer =
   /** The invocation existed but is over (caller left, call canceled): drop quietly. */
   | 'stale'
   /** This session was never sent that invocation: a protocol violation. */
-  | 'unknown';
+  | 'unknown'
+  /**
+   * A YIELD in Payload Passthru Mode for a caller that did not announce the feature: the call failed with
+   * `wamp.error.feature_not_supported`, and the spec wants the callee told the same.
+   */
+  | 'unsupported';
 
 /** Chunks of one progressive call that may wait while the call itself waits for a busy callee. */
 const MAX_QUEUED_CHUNKS = 1000;
@@ -124,16 +131,24 @@ export class Dealer {
 
   /** Routes a call to `registration` (found by the caller, e.g. with `reducerFor`), as `call` does. */
   callRegistration(caller: Session, registration: Registration, procedure: string, payload: Payload, options: CallOptions, sink: CallSink): Call {
+    // With tracing on, the call runs in a router span until the caller has its outcome; the callee sees its context.
+    const span = RouterSpan.call(caller.realm.name, procedure, payload);
+    if (span !== undefined) {
+      payload = span.payload;
+      sink = span.sink(sink);
+    }
     const call = new Call(caller, procedure, registration, payload, options, sink);
     const callee = registration.pickCallee();
     if (callee !== undefined) {
       caller.calls.add(call);
       this.invoke(call, callee);
     } else if (registration.queue.length >= this.limits.maxQueuedCalls) {
-      throw new RouterError(
+      const error = new RouterError(
         ErrorUri.callQueueFull,
         `all callees of ${registration.uri} are busy and ${registration.queue.length} calls already wait`,
       );
+      span?.end(error);
+      throw error;
     } else {
       caller.calls.add(call);
       registration.queue.push(call);
@@ -195,8 +210,14 @@ export class Dealer {
   yield(callee: Session, invocationId: number, payload: Payload, progress: boolean): InvocationAnswer {
     const call = callee.invocations.get(invocationId);
     if (call === undefined) return this.missing(callee, invocationId);
+    if (progress && !call.options.receiveProgress) return 'delivered';
+    if (payload.properties?.passthru !== undefined && !takesPassthru(call.caller, 'caller')) {
+      this.finish(call);
+      call.sink.error(passthruRefused('the caller', call.procedure));
+      return 'unsupported';
+    }
     if (progress) {
-      if (call.options.receiveProgress) call.sink.result(payload, true);
+      call.sink.result(payload, true);
       return 'delivered';
     }
     this.finish(call);
@@ -209,7 +230,9 @@ export class Dealer {
     const call = callee.invocations.get(invocationId);
     if (call === undefined) return this.missing(callee, invocationId);
     this.finish(call);
-    call.sink.error(error);
+    // An ERROR has no answer to refuse it with: a caller that cannot take its payload learns only that much.
+    const passthruMismatch = error.properties?.passthru !== undefined && !takesPassthru(call.caller, 'caller');
+    call.sink.error(passthruMismatch ? passthruRefused('the caller', call.procedure) : error);
     return 'delivered';
   }
 
@@ -262,6 +285,12 @@ export class Dealer {
       this.takeSink(call).error(
         new RouterError(ErrorUri.featureNotSupported, `the callee of ${call.registration.uri} does not support progressive call invocations`),
       );
+      return;
+    }
+    if (call.payload.properties?.passthru !== undefined && !takesPassthru(session, 'callee')) {
+      // Spec (Payload Passthru Mode): an application error for the caller, not a protocol error.
+      call.state = 'done';
+      this.takeSink(call).error(passthruRefused(`the callee of ${call.registration.uri}`, call.procedure));
       return;
     }
     call.state = 'invoked';
@@ -359,5 +388,14 @@ function invocationDetails(call: Call): Record<string, unknown> {
     details.caller_authid = call.caller.info.authid;
     details.caller_authrole = call.caller.info.authrole;
   }
-  return details;
+  return withForwardedDetails(details, call.payload.properties);
+}
+
+/** Whether a session takes messages in Payload Passthru Mode in `role` (peers with no HELLO take them as they are). */
+function takesPassthru(session: Session, role: 'caller' | 'callee'): boolean {
+  return session.peer.acceptsPayloadPassthru?.(role) !== false;
+}
+
+function passthruRefused(who: string, procedure: string): RouterError {
+  return new RouterError(ErrorUri.featureNotSupported, `${who} did not announce payload_passthru_mode (a call of ${procedure} in Payload Passthru Mode)`);
 }

@@ -1,4 +1,4 @@
-import type { Payload } from './payload.js';
+import type { MessageProperties, Payload } from './payload.js';
 
 /** Error and close URIs the router sends; the spec's names unless prefixed `fox.`. */
 export const ErrorUri = {
@@ -45,6 +45,8 @@ export class RouterError extends Error {
   override readonly name = 'RouterError';
   readonly args?: unknown[];
   readonly kwargs?: Record<string, unknown>;
+  /** What a callee's ERROR carries beside its payload (Payload Passthru Mode, trace context), passed on with it. */
+  readonly properties?: MessageProperties;
 
   constructor(
     readonly uri: string,
@@ -54,9 +56,10 @@ export class RouterError extends Error {
     super(message ?? uri);
     this.args = payload.args;
     this.kwargs = payload.kwargs;
+    if (payload.properties !== undefined) this.properties = payload.properties;
   }
 
   get payload(): Payload {
-    return { args: this.args, kwargs: this.kwargs };
+    return this.properties === undefined ? { args: this.args, kwargs: this.kwargs } : { args: this.args, kwargs: this.kwargs, properties: this.properties };
   }
 }

@@ -28,6 +28,27 @@ export interface MessageProperties {
   readonly userProperties?: readonly (readonly [name: string, value: string])[];
   /** Milliseconds since the epoch after which the message is not delivered any more (MQTT 5 Message Expiry). */
   readonly expiresAt?: number;
+  /**
+   * WAMP Payload Passthru Mode: `args[0]` is the whole payload, encoded as these attributes say; the router
+   * forwards it (and them) without looking inside.
+   */
+  readonly passthru?: PayloadPassthru;
+  /** The W3C trace context the message travels in (see `observability/tracing.ts`). */
+  readonly trace?: TraceContext;
+}
+
+/** The `ppt_*` attributes of a WAMP message in Payload Passthru Mode (spec names without the prefix). */
+export interface PayloadPassthru {
+  readonly scheme: string;
+  readonly serializer?: string;
+  readonly cipher?: string;
+  readonly keyid?: string;
+}
+
+/** W3C Trace Context: a valid `traceparent` and, optionally, the `tracestate` that goes with it. */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string;
 }
 
 export const EMPTY_PAYLOAD: Payload = Object.freeze({});

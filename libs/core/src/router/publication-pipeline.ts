@@ -193,9 +193,15 @@ export class PublicationPipeline {
     this.metrics.published(delivered);
     if (this.keepsHistory && !isAddressed(options)) {
       const event: HistoryEvent = { eventId, topic, payload, publisherId: publisher?.id ?? 0, publicationId, publishedAt: Date.now() };
-      this.store.appendHistory(event).catch((error: unknown) =>
-        this.logger.error('appending to the event history failed', { realm: this.realmName, error: String(error) }),
-      );
+      if (this.store.appendHistoryNow !== undefined) {
+        try {
+          this.store.appendHistoryNow(event);
+        } catch (error) {
+          this.historyFailed(error);
+        }
+      } else {
+        this.store.appendHistory(event).catch((error: unknown) => this.historyFailed(error));
+      }
     }
     return publicationId;
   }
@@ -291,6 +297,10 @@ export class PublicationPipeline {
     const payload = entry.will ?? {};
     const result = await this.write(undefined, entry.topic, levelsOfKey(entry.topic), payload, { retain: true }, { kind: 'publication', publicationId: entry.publicationId });
     if (result.applied) await this.wakeWatchers(entry.topic, result.entry);
+  }
+
+  private historyFailed(error: unknown): void {
+    this.logger.error('appending to the event history failed', { realm: this.realmName, error: String(error) });
   }
 
   private checkRetainedSize(topic: string, payload: Payload): void {

@@ -40,6 +40,12 @@ export interface SessionPeer {
    * `progressive_call_invocations` and `call_canceling`). Absent: it does not.
    */
   acceptsProgressiveInvocations?(): boolean;
+  /**
+   * Whether this peer, in `role`, takes messages in Payload Passthru Mode (a WAMP client announced
+   * `<role>.features.payload_passthru_mode`). Absent: it takes them as they are (an MQTT client gets the
+   * `args[0]` bytes, an in-process client sees the `ppt_*` details).
+   */
+  acceptsPayloadPassthru?(role: 'subscriber' | 'caller' | 'callee'): boolean;
   /** The router ends the session (shutdown, kick, realm closed): say goodbye with `reason` and let go. */
   close(reason: string, message: string): void;
   /** What waits to be sent to this peer, sampled for metrics. Absent: nothing waits (an in-process peer). */

@@ -13,6 +13,7 @@ export const ROUTER_ROLES = {
       session_meta_api: true,
       subscription_meta_api: true,
       event_history: true,
+      payload_passthru_mode: true,
     },
   },
   dealer: {
@@ -27,6 +28,7 @@ export const ROUTER_ROLES = {
       session_meta_api: true,
       registration_meta_api: true,
       testament_meta_api: true,
+      payload_passthru_mode: true,
     },
   },
 } as const;

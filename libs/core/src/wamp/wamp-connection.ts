@@ -8,6 +8,7 @@ import type { Call, CallSink } from '../router/call.js';
 import type { InvocationAnswer } from '../router/dealer.js';
 import type { EventDelivery, InvocationDelivery } from '../router/deliveries.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
+import { withForwardedDetails } from '../router/forwarded-details.js';
 import { randomId } from '../router/ids.js';
 import type { RouterLogger } from '../router/logger.js';
 import { hasKwargs, type MessageProperties, type Payload } from '../router/payload.js';
@@ -82,6 +83,8 @@ export class WampConnection implements SessionPeer {
    * crossed the call's answer on the wire is dropped instead of starting a new call (spec: grace period).
    */
   private readonly endedStreams = new Map<number, number>();
+  /** The roles whose HELLO features announced `payload_passthru_mode`. */
+  private passthruRoles: ReadonlySet<string> = NO_ROLES;
 
   /** Logs with this connection's session (or, before it, its peer) in every line. */
   private readonly logger: RouterLogger;
@@ -165,6 +168,10 @@ export class WampConnection implements SessionPeer {
     return this.calleeStreams;
   }
 
+  acceptsPayloadPassthru(role: 'subscriber' | 'caller' | 'callee'): boolean {
+    return this.passthruRoles.has(role);
+  }
+
   sendInterrupt(invocationId: number, mode: 'kill' | 'killnowait'): boolean {
     if (!this.calleeCancels || this.state.phase !== 'established') return false;
     this.send([MessageCode.INTERRUPT, invocationId, { mode }]);
@@ -208,21 +215,23 @@ export class WampConnection implements SessionPeer {
         return this.closeTransport(false);
       // Answers to the router's INVOCATIONs never wait behind the session's own requests: another
       // session's call is waiting for them, and the spec orders nothing between RPC and PubSub.
-      case MessageCode.YIELD:
+      case MessageCode.YIELD: {
+        const payload = this.answerPayload(payloadOf(message, 3), message[2] as Dict, 'YIELD');
+        if (payload === undefined) return;
         return this.answerInvocation(message[1] as number, () =>
-          session.realm.yield(session, message[1] as number, payloadOf(message, 3), wire.yieldProgress(message[2] as Dict)),
+          session.realm.yield(session, message[1] as number, payload, wire.yieldProgress(message[2] as Dict)),
         );
-      case MessageCode.ERROR:
+      }
+      case MessageCode.ERROR: {
         if (message[1] !== MessageCode.INVOCATION) {
           return this.abort(ErrorUri.protocolViolation, `ERROR for message type ${String(message[1])}: only INVOCATION errors come from a client`);
         }
+        const payload = this.answerPayload(payloadOf(message, 5), message[3] as Dict, 'ERROR');
+        if (payload === undefined) return;
         return this.answerInvocation(message[2] as number, () =>
-          session.realm.invocationError(
-            session,
-            message[2] as number,
-            new RouterError(message[4] as string, undefined, payloadOf(message, 5)),
-          ),
+          session.realm.invocationError(session, message[2] as number, new RouterError(message[4] as string, undefined, payload)),
         );
+      }
     }
     // A request, or GOODBYE: with an authorize hook, in line behind the session's undecided requests.
     if (state.gate === undefined) return this.perform(session, message);
@@ -277,6 +286,7 @@ export class WampConnection implements SessionPeer {
     }
     this.calleeCancels = calleeFeature(roles as Dict, 'call_canceling');
     this.calleeStreams = this.calleeCancels && calleeFeature(roles as Dict, 'progressive_call_invocations');
+    this.passthruRoles = rolesAnnouncing(roles as Dict, 'payload_passthru_mode');
     const offer = wireAuth.authOffer(details);
     if (typeof offer === 'string') return this.abort(ErrorUri.protocolViolation, offer);
     const auth = this.router.auth;
@@ -467,11 +477,13 @@ export class WampConnection implements SessionPeer {
 
   private publish(session: Session, message: WampMessage): void {
     const requestId = message[1] as number;
-    const acknowledge = wire.wantsAcknowledge(message[2] as Dict);
+    const wireOptions = message[2] as Dict;
+    const acknowledge = wire.wantsAcknowledge(wireOptions);
+    if (this.passthruUnannounced('publisher', wireOptions, 'PUBLISH')) return;
     this.request(MessageCode.PUBLISH, requestId, () => {
-      const options = wire.publishOptions(message[2] as Dict);
+      const options = wire.publishOptions(wireOptions);
       // An acknowledged publication counts as QoS 1 for MQTT subscribers (the bridge's QoS mapping).
-      const payload = acknowledge ? { ...payloadOf(message, 4), properties: ACKNOWLEDGED } : payloadOf(message, 4);
+      const payload = this.withCarriedProperties(payloadOf(message, 4), wireOptions, acknowledge ? ACKNOWLEDGED : undefined);
       session.realm.publish(session, message[3] as string, payload, options).then(
         (publicationId) => {
           if (acknowledge) this.send([MessageCode.PUBLISHED, requestId, publicationId]);
@@ -509,15 +521,18 @@ export class WampConnection implements SessionPeer {
     const sink: CallSink = {
       result: (payload, progress) => {
         if (!progress) forget();
-        this.send(withPayload([MessageCode.RESULT, requestId, progress ? { progress: true } : {}], payload));
+        this.send(withPayload([MessageCode.RESULT, requestId, withForwardedDetails(progress ? { progress: true } : {}, payload.properties)], payload));
       },
       error: (error) => {
         forget();
         this.sendError(MessageCode.CALL, requestId, error);
       },
     };
+    const wireOptions = message[2] as Dict;
+    if (this.passthruUnannounced('caller', wireOptions, 'CALL')) return;
     this.request(MessageCode.CALL, requestId, () => {
-      call = session.realm.call(session, message[3] as string, payloadOf(message, 4), wire.callOptions(message[2] as Dict), sink);
+      const payload = this.withCarriedProperties(payloadOf(message, 4), wireOptions);
+      call = session.realm.call(session, message[3] as string, payload, wire.callOptions(wireOptions), sink);
       if (call.state !== 'done') this.openCalls.set(requestId, call);
     });
   }
@@ -558,11 +573,56 @@ export class WampConnection implements SessionPeer {
     session.realm.cancel(call, mode);
   }
 
-  /** A YIELD or ERROR: late answers (caller gone) are dropped; answers to invocations never sent abort. */
+  /**
+   * A YIELD or ERROR: late answers (caller gone) are dropped; answers to invocations never sent abort. A YIELD
+   * in Payload Passthru Mode that the caller cannot take gets the spec's ERROR (the call failed for the caller).
+   */
   private answerInvocation(invocationId: number, answer: () => InvocationAnswer): void {
-    if (answer() === 'unknown') {
+    const outcome = answer();
+    if (outcome === 'unknown') {
       this.abort(ErrorUri.protocolViolation, `no INVOCATION ${invocationId} was sent to this session`);
+    } else if (outcome === 'unsupported') {
+      const message = 'the caller did not announce payload_passthru_mode; the call failed with the same error';
+      this.send([MessageCode.ERROR, MessageCode.YIELD, invocationId, {}, ErrorUri.featureNotSupported, [message]]);
     }
+  }
+
+  /**
+   * The payload of a PUBLISH, CALL, YIELD or ERROR with what its options carry beside it as message properties:
+   * Payload Passthru Mode and the trace context (`base`: properties it has anyway). Throws `invalid_argument`
+   * for `ppt_*` attributes or a payload that break the spec's rules.
+   */
+  private withCarriedProperties(payload: Payload, options: Dict, base?: MessageProperties): Payload {
+    const passthru = wire.passthruOptions(options);
+    const trace = wire.traceOptions(options);
+    if (passthru === undefined && trace === undefined) return base === undefined ? payload : { ...payload, properties: base };
+    if (passthru !== undefined) wire.checkPassthruPayload(payload);
+    return { ...payload, properties: { ...base, ...(passthru === undefined ? {} : { passthru }), ...(trace === undefined ? {} : { trace }) } };
+  }
+
+  /**
+   * A callee's YIELD or ERROR payload with its properties; undefined when it breaks the Payload Passthru rules,
+   * which aborts the session: a YIELD or ERROR has no reply to refuse it with.
+   */
+  private answerPayload(payload: Payload, options: Dict, what: string): Payload | undefined {
+    if (this.passthruUnannounced('callee', options, what)) return undefined;
+    try {
+      return this.withCarriedProperties(payload, options);
+    } catch (error) {
+      if (!(error instanceof RouterError)) throw error;
+      this.abort(ErrorUri.protocolViolation, error.message);
+      return undefined;
+    }
+  }
+
+  /**
+   * Spec (Payload Passthru Mode): a message in that mode (it has `ppt_scheme`) from a client that did not
+   * announce the feature for its role is a protocol violation. Aborts the session and returns true then.
+   */
+  private passthruUnannounced(role: string, options: Dict, what: string): boolean {
+    if (options.ppt_scheme === undefined || options.ppt_scheme === null || this.passthruRoles.has(role)) return false;
+    this.abort(ErrorUri.protocolViolation, `${what} in Payload Passthru Mode, but HELLO did not announce ${role}.features.payload_passthru_mode`);
+    return true;
   }
 
   /**
@@ -580,7 +640,7 @@ export class WampConnection implements SessionPeer {
   }
 
   private sendError(type: number, requestId: number, error: RouterError): void {
-    this.send(withPayload([MessageCode.ERROR, type, requestId, {}, error.uri], error.payload));
+    this.send(withPayload([MessageCode.ERROR, type, requestId, withForwardedDetails({}, error.properties), error.uri], error.payload));
   }
 
   private send(message: WampMessage): void {
@@ -658,6 +718,18 @@ export class WampConnection implements SessionPeer {
     this.logger.error('unexpected error while handling a WAMP message', { error: String(error), type });
     this.abort(ErrorUri.protocolViolation, 'the router failed to handle this message');
   }
+}
+
+const NO_ROLES: ReadonlySet<string> = new Set();
+
+/** The roles of HELLO.Details.roles whose features announce `feature`. */
+function rolesAnnouncing(roles: Dict, feature: string): ReadonlySet<string> {
+  let announcing: Set<string> | undefined;
+  for (const [role, details] of Object.entries(roles)) {
+    const features = (details as { features?: Dict } | null)?.features;
+    if (typeof features === 'object' && features !== null && features[feature] === true) (announcing ??= new Set()).add(role);
+  }
+  return announcing ?? NO_ROLES;
 }
 
 /** Whether HELLO.Details.roles.callee.features announces `feature`. */

@@ -8,8 +8,10 @@ import {
   type RegisterOptions,
   type SubscribeOptions,
 } from '../router/options.js';
+import { hasKwargs, type Payload, type PayloadPassthru, type TraceContext } from '../router/payload.js';
 import { isMatchPolicy } from '../router/topic-pattern.js';
 import { isPlainObject, parseWhen } from '../retained/retained-value.js';
+import { traceContextOf } from '../observability/tracing.js';
 
 /**
  * Translation of WAMP wire options (snake_case dictionaries) into the router's protocol-neutral options.
@@ -101,6 +103,51 @@ export function yieldProgress(options: Dict): boolean {
   return bool(options, 'progress') ?? false;
 }
 
+/**
+ * The Payload Passthru Mode attributes of a PUBLISH, CALL, YIELD or ERROR; undefined when it has none. Checked
+ * as far as the spec lets a router look: `ppt_scheme` is required with any other `ppt_*` and is `wamp`, `mqtt`
+ * or a custom `x_…` scheme; `wamp` (end-to-end encryption) requires `ppt_serializer`; each is a non-empty
+ * string. Their values are the peers' business (spec: the router shall not analyze them).
+ */
+export function passthruOptions(options: Dict): PayloadPassthru | undefined {
+  const scheme = pptString(options, 'ppt_scheme');
+  const serializer = pptString(options, 'ppt_serializer');
+  const cipher = pptString(options, 'ppt_cipher');
+  const keyid = pptString(options, 'ppt_keyid');
+  if (scheme === undefined) {
+    if (serializer === undefined && cipher === undefined && keyid === undefined) return undefined;
+    throw invalid('ppt_scheme is required in Payload Passthru Mode');
+  }
+  if (scheme !== 'wamp' && scheme !== 'mqtt' && !scheme.startsWith('x_')) {
+    throw invalid(`ppt_scheme must be wamp, mqtt or a custom scheme starting with x_; got ${JSON.stringify(scheme)}`);
+  }
+  if (scheme === 'wamp' && serializer === undefined) throw invalid('ppt_scheme wamp (end-to-end encryption) requires ppt_serializer');
+  return {
+    scheme,
+    ...(serializer === undefined ? {} : { serializer }),
+    ...(cipher === undefined ? {} : { cipher }),
+    ...(keyid === undefined ? {} : { keyid }),
+  };
+}
+
+/** Spec: in Payload Passthru Mode the payload is one item of Arguments|list, and ArgumentsKw|dict is absent or empty. */
+export function checkPassthruPayload(payload: Payload): void {
+  if ((payload.args !== undefined && payload.args.length > 1) || hasKwargs(payload)) {
+    throw invalid('in Payload Passthru Mode the payload is a single item of Arguments|list, without ArgumentsKw|dict');
+  }
+}
+
+/**
+ * The W3C trace context of a message: `_traceparent` / `_tracestate` (also without the underscore, like the
+ * router's other options). An invalid one is ignored, as W3C asks: it never fails the request.
+ */
+export function traceOptions(options: Dict): TraceContext | undefined {
+  // Literal names rather than `routerOption`: this runs for every message, and most carry no context.
+  const traceparent = options.traceparent ?? options._traceparent;
+  if (traceparent === undefined) return undefined;
+  return traceContextOf(traceparent, options.tracestate ?? options._tracestate);
+}
+
 /** PUBLISH.Options.acknowledge, also read as `_acknowledge` like fox-wamp's own options. Never throws. */
 export function wantsAcknowledge(options: Dict): boolean {
   return routerOption(options, 'acknowledge') === true;
@@ -149,6 +196,13 @@ function stringList(options: Dict, name: string): string[] | undefined {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
     throw invalid(`${name} must be a list of strings`);
   }
+  return value;
+}
+
+function pptString(options: Dict, name: string): string | undefined {
+  const value = options[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value === '') throw invalid(`${name} must be a non-empty string; got ${JSON.stringify(value)}`);
   return value;
 }
 
