@@ -269,6 +269,27 @@ describe('PubSub in Payload Passthru Mode', () => {
     expect(unawareEvents.items).toEqual([['marker']]);
   });
 
+  it('a retained PPT publication is replayed with its ppt_* details to an aware subscriber, and not at all to an unaware one', async () => {
+    const base = uniqueUri('ppt.kept');
+    const ppt = { ppt_scheme: 'x_fox_test', ppt_serializer: 'json' };
+    const { client: publisher } = await wampy.connect();
+    await publisher.publish(`${base}.a`, { argsList: ['sealed'] }, { ...ppt, _retain: true, acknowledge: true });
+    await publisher.publish(`${base}.b`, { argsList: ['plain'] }, { _retain: true, acknowledge: true });
+    const { client: aware } = await wampy.connect();
+    const awareEvents = new Collector<{ details: Dict; argsList?: unknown[] }>();
+    await aware.subscribe(base, (event) => awareEvents.push(event as { details: Dict; argsList?: unknown[] }), { match: 'prefix', _retained: true });
+    const [sealed, plain] = await awareEvents.waitFor(2, 'both retained entries');
+    expect(sealed!.details).toMatchObject({ ...ppt, retained: true });
+    expect(sealed!.argsList).toEqual(['sealed']);
+    expect(plain!.argsList).toEqual(['plain']);
+    const unaware = await autobahn.connect('json');
+    const unawareEvents = new Inbox<unknown[]>();
+    await unaware.session.subscribe(base, (args) => unawareEvents.push(args ?? []), { match: 'prefix', get_retained: true });
+    // Replays come in topic order: had the PPT entry (…a) been sent, it would have come first.
+    await unawareEvents.waitFor(1);
+    expect(unawareEvents.items).toEqual([['plain']]);
+  });
+
   it('a PPT publication reaches an MQTT subscriber as its args[0] bytes, and a PPT-aware WAMP subscriber as the same bytes with the ppt_* details (JSON "\\0"+base64 on the wire)', async () => {
     const topic = uniqueUri('ppt.bridge');
     const opaque = Buffer.concat([Buffer.from([0x00, 0xff, 0x80]), randomBytes(40)]); // not UTF-8, not JSON

@@ -15,6 +15,7 @@ import type { Session } from './session.js';
 import type { Subscription } from './subscription.js';
 import { levelsOfKey, topicKey, wampUriOf, type TopicLevels } from './topic.js';
 import { patternMatches } from './topic-pattern.js';
+import { withForwardedDetails } from './forwarded-details.js';
 
 export interface PipelineSettings {
   readonly history: HistoryRetention;
@@ -118,7 +119,9 @@ export class PublicationPipeline {
           for (const event of events) {
             if (!stillSubscribed()) return;
             lastReplayed = event.eventId;
-            if (matches(subscription, event.topic, event.payload)) session.peer.sendEvent(replayedEvent(subscription, event, false));
+            if (matches(subscription, event.topic, event.payload) && takes(session, event.payload)) {
+              session.peer.sendEvent(replayedEvent(subscription, event, false));
+            }
           }
           skip = (event) => event.eventId <= lastReplayed;
         } else {
@@ -127,7 +130,9 @@ export class PublicationPipeline {
           for (const entry of entries) {
             if (!stillSubscribed()) return;
             replayedIds.set(entry.topic, entry.eventId);
-            if (matches(subscription, entry.topic, entry.payload)) session.peer.sendEvent(replayedEvent(subscription, entry, true));
+            if (matches(subscription, entry.topic, entry.payload) && takes(session, entry.payload)) {
+              session.peer.sendEvent(replayedEvent(subscription, entry, true));
+            }
           }
           // A live event the snapshot already reflects (or outdates) must not follow it.
           skip = (event) => (replayedIds.get(topicKey(event.levels)) ?? 0) >= event.eventId;
@@ -364,6 +369,11 @@ function matches(subscription: Subscription, topic: string, payload: Payload): b
   return subscription.filter === undefined || subscription.filter.test(valueOfPayload(payload));
 }
 
+/** As for live events: a passthru payload only reaches a subscriber that announced Payload Passthru Mode. */
+function takes(session: Session, payload: Payload): boolean {
+  return payload.properties?.passthru === undefined || session.peer.acceptsPayloadPassthru?.('subscriber') !== false;
+}
+
 function valueView(entry: RetainedEntry): unknown {
   return valueOfPayload(entry.payload) ?? null;
 }
@@ -374,6 +384,7 @@ function replayedEvent(subscription: Subscription, source: HistoryEvent | Retain
   if (retained) details.retained = true;
   if (subscription.isPattern) details.topic = wampUriOf(levels);
   details.event_id = source.eventId;
+  withForwardedDetails(details, source.payload.properties);
   return {
     subscriptionId: subscription.id,
     publicationId: source.publicationId,
