@@ -297,6 +297,7 @@ export class ConsoleAdmin {
       realms: realmStats,
       sessions: realms.flatMap((realm) => [...realm.sessions()].flatMap((session) => sessionLoad(session) ?? [])),
       registrations: realms.flatMap((realm) => [...realm.dealer.registrations()].flatMap((registration) => registrationLoad(realm.name, registration) ?? [])),
+      topics: realms.flatMap((realm) => [...realm.broker.subscriptions()].map((subscription) => ({ realm: realm.name, id: subscription.id, delivered: subscription.delivered }))),
     };
   }
 }

@@ -51,7 +51,7 @@ export function consoleHtml(settings: ConsoleSettings): string {
   </section>
   <section class="card">
     <h2>Topics <span id="topics-count" class="count"></span></h2>
-    <table id="topics"><thead><tr><th>Realm</th><th>Topic</th><th>Match</th><th>Subscribers</th><th>Share group · filter</th><th>Since</th></tr></thead><tbody id="topics-body"></tbody></table>
+    <table id="topics"><thead><tr><th>Realm</th><th>Topic</th><th>Match</th><th>Subscribers</th><th>Events/s</th><th>Share group · filter</th><th>Since</th></tr></thead><tbody id="topics-body"></tbody></table>
   </section>
   <section class="card">
     <h2>Registrations <span id="registrations-count" class="count"></span></h2>

@@ -308,7 +308,7 @@ describe('retained keys', () => {
 });
 
 describe('rates', () => {
-  it('publications and calls flowing show as rates of their realm and in the charts', async () => {
+  it('publications and calls flowing show as rates of their realm, of the topic that carries them, and in the charts', async () => {
     const adminConsole = await loggedInConsole();
     const publisher = await wamp.connect('json');
     const subscriber = await mqtt.connect({ clientId: uniqueName('thermostat') });
@@ -331,6 +331,8 @@ describe('rates', () => {
       await adminConsole.waitForRateSamples(3);
       // The realm's publications per second.
       await adminConsole.waitForPositive(adminConsole.realmRow('realm1').locator('td').nth(5));
+      // The MQTT subscription's own events per second, in the topics table.
+      await adminConsole.waitForPositive(adminConsole.topicRow('realm1', `${topic}..temp`).locator('td').nth(4));
       await adminConsole.browseRetained('realm1', `${topic}.#`);
       await adminConsole.retainedRow(`${topic}.status`).waitFor();
       if (UPDATE_SCREENSHOT) {

@@ -144,6 +144,13 @@ export interface RealmStats {
   readonly counters?: Pick<Counters, 'publications' | 'events' | 'calls'>;
 }
 
+/** How many events one subscription has delivered so far (the page turns successive samples into rates). */
+export interface TopicLoad {
+  readonly realm: string;
+  readonly id: number;
+  readonly delivered: number;
+}
+
 export interface Stats {
   /** Milliseconds since the epoch, on the server. */
   readonly time: number;
@@ -152,6 +159,7 @@ export interface Stats {
   readonly realms: readonly RealmStats[];
   readonly sessions: readonly SessionLoad[];
   readonly registrations: readonly RegistrationLoad[];
+  readonly topics: readonly TopicLoad[];
 }
 
 export interface RetainedRow {

@@ -29,6 +29,10 @@ export class ConsoleState {
   sessionLoads = new Map<string, SessionLoad>();
   registrationLoads = new Map<string, RegistrationLoad>();
   realmStats: readonly RealmStats[] = [];
+  /** Events per second through each subscription (by row key), between the last two stats. */
+  topicRates = new Map<string, number>();
+  private topicDelivered = new Map<string, number>();
+  private statsTime: number | undefined;
   realms: readonly string[] = [];
   consoleRealm = '';
   metrics = false;
@@ -66,6 +70,16 @@ export class ConsoleState {
   }
 
   applyStats(stats: Stats): void {
+    const seconds = this.statsTime === undefined ? 0 : (stats.time - this.statsTime) / 1000;
+    const rates = new Map<string, number>();
+    for (const topic of stats.topics) {
+      const key = rowKey(topic.realm, topic.id);
+      const before = this.topicDelivered.get(key);
+      if (before !== undefined && seconds > 0) rates.set(key, Math.max(0, topic.delivered - before) / seconds);
+    }
+    this.topicRates = rates;
+    this.topicDelivered = new Map(stats.topics.map((topic) => [rowKey(topic.realm, topic.id), topic.delivered]));
+    this.statsTime = stats.time;
     this.sessionLoads = new Map(stats.sessions.map((load) => [rowKey(load.realm, load.session), load]));
     this.registrationLoads = new Map(stats.registrations.map((load) => [rowKey(load.realm, load.id), load]));
     this.realmStats = stats.realms;

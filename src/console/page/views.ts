@@ -46,6 +46,11 @@ function chips(held: readonly HeldUri[]): HTMLElement {
   return el('div', { class: 'chips' }, ...held.map((item) => el('span', { class: 'chip', title: `${item.match} · ID ${item.id}` }, item.uri)));
 }
 
+/** A rate for a table cell; a dash until two samples have come. */
+function perSecond(value: number | undefined): string {
+  return value === undefined ? '—' : formatRate(value);
+}
+
 export function renderTopics(body: HTMLElement, state: ConsoleState): number {
   const rows = [...state.subscriptions.values()].sort(byRealmThen((row) => row.uri));
   fill(
@@ -58,6 +63,7 @@ export function renderTopics(body: HTMLElement, state: ConsoleState): number {
         el('td', { class: 'mono' }, row.uri),
         el('td', {}, row.match),
         el('td', { class: 'num' }, row.subscribers),
+        el('td', { class: 'num' }, perSecond(state.topicRates.get(rowKey(row.realm, row.id)))),
         el('td', { class: 'mono' }, [row.shareGroup === undefined ? '' : `$share ${row.shareGroup}`, row.filter ?? ''].filter(Boolean).join(' · ') || '—'),
         el('td', { title: new Date(row.createdAt).toISOString() }, age(row.createdAt)),
       ),
@@ -95,7 +101,6 @@ export function renderRealms(body: HTMLElement, realms: readonly RealmStats[], r
     body,
     realms.map((realm) => {
       const rate = rates.get(realm.realm);
-      const perSecond = (value: number | undefined) => (value === undefined ? '—' : formatRate(value));
       return el(
         'tr',
         { 'data-realm': realm.realm },

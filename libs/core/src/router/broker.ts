@@ -137,6 +137,7 @@ export class Broker {
 }
 
 function send(subscriber: Session, event: EventDelivery, subscription: Subscription): void {
+  subscription.delivered++;
   const waiting = subscriber.catchingUp?.get(subscription);
   if (waiting !== undefined) waiting.push(event);
   else subscriber.peer.sendEvent(event);

@@ -42,6 +42,8 @@ export class Subscription {
   readonly filter: SubscriptionFilter | undefined;
   readonly shareGroup: string | undefined;
   readonly key: string;
+  /** Events delivered through this subscription so far (one per subscriber reached): per-topic rates. */
+  delivered = 0;
   /** Round-robin position among a shared subscription's subscribers. */
   private turn = 0;
 
