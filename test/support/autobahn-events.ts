@@ -1,4 +1,5 @@
 import { Inbox, type AutobahnSession, type AutobahnSubscription, type Dict } from './autobahn-client.js';
+import { tapWireDetails, WampCode } from './autobahn-wire-details.js';
 
 /** An EVENT as an autobahn subscriber received it, with the wire details autobahn does not pass on. */
 export interface ReceivedEvent {
@@ -14,46 +15,13 @@ export interface ReceivedEvent {
   readonly details: Dict;
 }
 
-const EVENT = 36;
-
-interface SessionInternals {
-  _MESSAGE_MAP: Record<number, (message: unknown[]) => void>;
-}
-
-/** The details of the EVENT being dispatched right now, per session (handlers run inside the dispatch). */
-const dispatching = new WeakMap<AutobahnSession, { details: Dict | undefined }>();
-
-/**
- * autobahn builds its handler's `details` argument from a fixed list of fields and drops the rest, among
- * them `event_id`. Its dispatcher looks handlers up in `_MESSAGE_MAP` per message, so wrapping the EVENT
- * entry lets the handler read the raw details of the message it is being called for.
- */
-function tapEventDetails(session: AutobahnSession): { details: Dict | undefined } {
-  let tap = dispatching.get(session);
-  if (tap !== undefined) return tap;
-  const internals = session as unknown as SessionInternals;
-  const original = internals._MESSAGE_MAP[EVENT]!;
-  const current: { details: Dict | undefined } = { details: undefined };
-  internals._MESSAGE_MAP[EVENT] = (message) => {
-    current.details = message[3] as Dict;
-    try {
-      original(message);
-    } finally {
-      current.details = undefined;
-    }
-  };
-  tap = current;
-  dispatching.set(session, tap);
-  return tap;
-}
-
 /** Subscribes and collects every EVENT, with its wire details, in arrival order. */
 export async function subscribeEvents(
   session: AutobahnSession,
   topic: string,
   options: Dict = {},
 ): Promise<{ subscription: AutobahnSubscription; events: Inbox<ReceivedEvent> }> {
-  const tap = tapEventDetails(session);
+  const tap = tapWireDetails(session, WampCode.EVENT);
   const events = new Inbox<ReceivedEvent>();
   const subscription = await session.subscribe(
     topic,

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 /** A Mosquitto broker started for one test file: the reference MQTT behaviour for differential tests. */
 export interface RunningMosquitto {
@@ -15,17 +15,6 @@ export interface RunningMosquitto {
 }
 
 export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
-
-/** Asks the kernel for a free port (Mosquitto cannot listen on port 0 and report the port it got). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /**
  * Starts Debian's Mosquitto on a free port with anonymous access and no persistence, and resolves once it

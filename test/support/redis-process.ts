@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 /** Debian's redis-server (`scripts/ensure-test-packages.sh` installs it). */
 export const REDIS_BINARY = '/usr/bin/redis-server';
@@ -118,17 +119,6 @@ class RedisServer implements RunningRedis {
     await this.exited;
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** Asks the kernel for a free port (redis-server cannot listen on port 0 and report the port it got). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Sends PING until the answer is +PONG (not merely an open port: Redis may still be loading its data). */
