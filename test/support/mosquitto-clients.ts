@@ -101,7 +101,8 @@ export class MosquittoSub {
     if (options.count !== undefined) args.push('-C', String(options.count));
     if (options.timeoutSecs !== undefined) args.push('-W', String(options.timeoutSecs));
     this.child = spawn(STDBUF, ['-oL', MOSQUITTO_SUB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = once(this.child, 'exit').then(([code]) => code as number | null);
+    // 'close', not 'exit': the process may exit before its last (long) output line has been read.
+    this.exited = once(this.child, 'close').then(([code]) => code as number | null);
     this.subscribed = new Promise<number[]>((resolve, reject) => {
       this.resolveSubscribed = resolve;
       void this.exited.then((code) => reject(new Error(`mosquitto_sub exited (${code}) before its SUBACK: ${this.output || '(no output)'}`)));

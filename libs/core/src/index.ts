@@ -211,6 +211,8 @@ export { MqttConnection } from './mqtt/mqtt-connection.js';
 export { MqttSession } from './mqtt/mqtt-session.js';
 export { MqttPayload, mqttBytesOf } from './mqtt/mqtt-payload.js';
 export { encodePublish, type OutgoingPublish, type PublishProperties } from './mqtt/publish-encoder.js';
+export { decodeHotPacket } from './mqtt/fast-decoder.js';
+export { PacketFramer } from './mqtt/packet-framer.js';
 export { recordUserPropertyOrder, userPropertiesOf, type UserProperty } from './mqtt/user-property-order.js';
 export { parseTopicFilter, parseTopicName } from './mqtt/mqtt-topics.js';
 export { TcpMqttTransport, WebSocketMqttTransport, type MqttTransport } from './mqtt/mqtt-transport.js';

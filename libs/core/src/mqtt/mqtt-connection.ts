@@ -22,6 +22,8 @@ import { authenticateMqttClient, type MqttCredentials } from './mqtt-authenticat
 import type { MqttGate } from './mqtt-gate.js';
 import { MqttPayload, mqttBytesOf } from './mqtt-payload.js';
 import { encodePublish, type PublishProperties } from './publish-encoder.js';
+import { decodeHotPacket } from './fast-decoder.js';
+import { PacketFramer } from './packet-framer.js';
 import { answerRequestWithCall } from './mqtt-request-call.js';
 import type { MqttSession, OutgoingMessage, QoS, SessionLink } from './mqtt-session.js';
 import { topicNameOf } from './mqtt-session.js';
@@ -69,6 +71,7 @@ type State =
 export class MqttConnection implements SessionLink {
   private state: State = { phase: 'awaiting-connect' };
   private readonly parser = mqttPacket.parser({});
+  private readonly framer: PacketFramer;
   private version: ProtocolVersion = 4;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private keepAliveMs = 0;
@@ -97,6 +100,7 @@ export class MqttConnection implements SessionLink {
   ) {
     this.logger = withLogContext(gate.logger, () => this.logContext());
     this.metrics = gate.router.metrics;
+    this.framer = new PacketFramer(gate.settings.maxPacketSize);
     recordUserPropertyOrder(this.parser);
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
     this.parser.on('error', (error: Error) => this.onParseError(error));
@@ -119,21 +123,22 @@ export class MqttConnection implements SessionLink {
   private onData(bytes: Buffer): void {
     if (this.state.phase === 'closed') return;
     // The first packet must be CONNECT (MQTT-3.1.0-1): anything else is not MQTT, so don't even parse it.
-    if (this.state.phase === 'awaiting-connect' && this.pendingPacket()?.cmd === undefined && bytes.length > 0 && bytes[0]! >> 4 !== 1) {
+    if (this.state.phase === 'awaiting-connect' && this.framer.atPacketStart && bytes.length > 0 && bytes[0]! >> 4 !== 1) {
       this.destroy('the first packet is not CONNECT');
       return;
     }
-    this.parser.parse(bytes);
-    // A packet announcing more than we accept is refused from its header, before its body is buffered.
-    const announced = this.pendingPacket()?.length ?? -1;
-    if (announced > this.gate.settings.maxPacketSize && !this.isClosed()) {
-      this.fail(new MqttProtocolError(Reason.packetTooLarge, `a packet of ${announced} bytes is over the limit of ${this.gate.settings.maxPacketSize}`));
+    try {
+      this.framer.push(bytes, (packet) => {
+        // The packets of an established session's hot path are decoded here; the rest by the codec.
+        const hot = this.state.phase === 'connected' ? decodeHotPacket(packet, this.version) : undefined;
+        if (hot !== undefined) this.onPacket(hot);
+        else this.parser.parse(packet);
+        return !this.isClosed();
+      });
+    } catch (error) {
+      // A packet announcing more than we accept is refused from its header, before its body is buffered.
+      this.fail(error);
     }
-  }
-
-  /** The packet the codec is assembling (its header parsed, its body maybe not yet arrived). */
-  private pendingPacket(): { readonly cmd?: string; readonly length?: number } | undefined {
-    return (this.parser as unknown as { packet?: { cmd?: string; length?: number } }).packet;
   }
 
   private isClosed(): boolean {
