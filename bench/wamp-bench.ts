@@ -40,7 +40,8 @@ function startNode(script: string, args: string[], path: string): Promise<{ url:
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const ours = /listening wamp (ws:\/\/\S+)/.exec(output);
+      // Up to a quote too: piped, the server logs JSON lines.
+      const ours = /listening wamp (ws:\/\/[^\s"]+)/.exec(output);
       const plain = /listening (\d+)/.exec(output);
       if (ours) resolve({ url: ours[1]!, process: child });
       else if (plain) resolve({ url: `ws://127.0.0.1:${plain[1]}${path}`, process: child });
@@ -50,7 +51,7 @@ function startNode(script: string, args: string[], path: string): Promise<{ url:
 }
 
 const ALL_PEERS: readonly Peer[] = [
-  { name: 'ours', serializers: ['json', 'msgpack', 'cbor'], start: () => startNode(dist('../src/main.js'), ['--port', '0', '--log-level', 'info'], '') },
+  { name: 'ours', serializers: ['json', 'msgpack', 'cbor'], start: () => startNode(dist('../src/main.js'), ['--port', '0', '--no-mqtt', '--log-level', 'info'], '') },
   { name: 'floor', serializers: ['json', 'msgpack', 'cbor'], start: () => startNode(dist('./peers/floor-server.js'), [], '') },
   { name: 'fox-wamp', serializers: ['json'], start: () => startNode(dist('./peers/fox-wamp-peer.js'), [], '') },
 ];

@@ -5,7 +5,8 @@ const ENTRY = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 /** Starts the built server (`dist/src/main.js`) on a free port; resolves with its WAMP URL. */
 export async function startBenchServer(args: string[]): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [ENTRY, '--port', '0', '--log-level', 'info', ...args], {
+  // MQTT on a free port (1883 may be taken); a caller's own --mqtt-port or --no-mqtt comes later and wins.
+  const child = spawn(process.execPath, [ENTRY, '--port', '0', '--mqtt-port', '0', '--log-level', 'info', ...args], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
