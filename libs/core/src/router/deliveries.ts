@@ -22,6 +22,8 @@ export interface EventDelivery {
   /** A retained entry replayed to a new subscriber (not a live publication). */
   readonly retained?: boolean;
   frames?: Record<string, string | Buffer>;
+  /** The wire size of each frame in `frames`, measured once for the metrics (not for every subscriber). */
+  frameSizes?: Record<string, number>;
 }
 
 /** One INVOCATION for a callee. `requestId` is in the callee session's scope. */

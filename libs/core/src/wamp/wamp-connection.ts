@@ -148,7 +148,11 @@ export class WampConnection implements SessionPeer {
       (event.frames ??= {})[name] = frame;
     }
     this.transport.send(frame);
-    if (this.metrics.enabled) this.meter('sent', MessageCode.EVENT, frame);
+    if (this.metrics.enabled) {
+      const sizes = (event.frameSizes ??= {});
+      const size = (sizes[name] ??= frameBytes(frame));
+      this.metrics.sent('wamp', 'EVENT', size + (this.transport.framingBytes ?? 0));
+    }
   }
 
   sendInvocation(invocation: InvocationDelivery): void {
