@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PrometheusMetrics, type StoreProvider } from '@fox-wamp/core';
+import { PrometheusMetrics, type Backplane, type StoreProvider } from '@fox-wamp/core';
 import { FoxWampModule } from '@fox-wamp/nestjs';
 import { authOptionsOf } from './config/auth-options.js';
 import type { ServerConfig } from './config/server-config.js';
@@ -17,7 +17,7 @@ import { MetricsController } from './metrics.controller.js';
  */
 @Module({})
 export class AppModule {
-  static forConfig(config: ServerConfig, store: StoreProvider): DynamicModule {
+  static forConfig(config: ServerConfig, store: StoreProvider, cluster?: Backplane): DynamicModule {
     const consoleSettings = consoleSettingsOf(config);
     return {
       module: AppModule,
@@ -29,6 +29,7 @@ export class AppModule {
           autoRealms: config.autoRealms,
           uriCheck: config.uriCheck,
           store,
+          cluster,
           history: { maxEvents: config.historySize, maxAgeMs: config.historyAge * 1000 },
           maxRetainedSize: config.maxRetainedSize,
           shutdownTimeoutMs: config.shutdownTimeout,

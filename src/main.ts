@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { connectStore, type StoreProvider } from '@fox-wamp/core';
-import { RouterService } from '@fox-wamp/nestjs';
+import { RedisBackplane, connectStore, isRedisStore, type Backplane, type StoreProvider } from '@fox-wamp/core';
+import { RouterService, nestRouterLogger } from '@fox-wamp/nestjs';
 import { AppModule } from './app.module.js';
 import { loadConfig } from './config/load-config.js';
 import { ConfigError, type ServerConfig } from './config/server-config.js';
@@ -64,8 +64,24 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message, 2);
   }
+  // A Redis store makes this process one node of a cluster: every router process on that Redis is one router.
+  let cluster: Backplane | undefined;
+  let fenced = (): void => {};
+  if (isRedisStore(config.store)) {
+    try {
+      cluster = await RedisBackplane.connect(config.store, {
+        nodeId: config.nodeId === '' ? undefined : config.nodeId,
+        leaseMs: config.leaseTime,
+        logger: nestRouterLogger('FoxWampCluster'),
+        onFenced: () => fenced(),
+      });
+    } catch (error) {
+      await store.close().catch(() => {});
+      fail((error as Error).message, 2);
+    }
+  }
 
-  const app = await NestFactory.create(AppModule.forConfig(config, store), {
+  const app = await NestFactory.create(AppModule.forConfig(config, store, cluster), {
     logger: serverLogger(config.logLevel, config.logFormat),
     abortOnError: false,
   });
@@ -101,6 +117,9 @@ async function main(): Promise<void> {
   // Last of the listening lines: tests and scripts take it to mean "ready".
   logger.log(`listening wamp ws://${host}:${address.port}${config.wampPath}`);
   const router = app.get(RouterService).router;
+  // A node that lost its lease has been (or is about to be) reaped by the others: its sessions must end.
+  fenced = () => router.closeAll('wamp.close.system_shutdown', 'this router node lost its cluster lease');
+  if (cluster !== undefined) logger.log(`cluster node ${cluster.node} on ${cluster.description}`);
   logger.log(`realms: ${[...router.realms()].map((realm) => realm.name).join(', ')}${config.autoRealms ? ' (auto-realms on)' : ''}`);
 }
 

@@ -33,6 +33,8 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   pingInterval: { kind: 'positive', flag: '--ping-interval <ms>', help: 'WebSocket ping interval, 0 = off' },
   shutdownTimeout: { kind: 'positive', flag: '--shutdown-timeout <ms>', help: 'how long shutdown waits for GOODBYE replies' },
   store: { kind: 'string', flag: '--store <store>', help: 'retained state and history: memory, sqlite:<path> (durable), or redis://host:port[/db] (shared by router processes)' },
+  nodeId: { kind: 'string', flag: '--node-id <id>', help: 'this process\'s name in the cluster, with a redis store (default <hostname>-<pid>)' },
+  leaseTime: { kind: 'positive', flag: '--lease-time <ms>', help: 'cluster lease: a dead node\'s sessions end (wills fire) within this plus half of it' },
   historySize: { kind: 'positive', flag: '--history-size <events>', help: 'events kept per realm for `after` replays, 0 = none' },
   historyAge: { kind: 'positive', flag: '--history-age <seconds>', help: 'how long an event stays in the history' },
   maxRetainedSize: { kind: 'positive', flag: '--max-retained-size <bytes>', help: 'largest retained value' },

@@ -32,8 +32,12 @@ export interface ServerConfig {
   readonly maxMessageSize: number;
   readonly pingInterval: number;
   readonly shutdownTimeout: number;
-  /** `memory` or `sqlite:<path>`. */
+  /** `memory`, `sqlite:<path>`, or `redis://host:port[/db]` (which makes this process one node of a cluster). */
   readonly store: string;
+  /** This process's name in the cluster (with a Redis store); empty: `<hostname>-<pid>`. */
+  readonly nodeId: string;
+  /** Milliseconds a cluster node's lease lasts: a dead node's wills fire within this plus half of it. */
+  readonly leaseTime: number;
   /** Events of history kept per realm for `after` replays (0: none). */
   readonly historySize: number;
   /** Seconds an event stays in the history. */
@@ -96,6 +100,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pingInterval: 30_000,
   shutdownTimeout: 2_000,
   store: 'memory',
+  nodeId: '',
+  leaseTime: 5000,
   historySize: 1000,
   historyAge: 3600,
   maxRetainedSize: 256 * 1024,

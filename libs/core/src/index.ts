@@ -231,6 +231,21 @@ export {
   type HealthListener,
 } from './retained/redis-connection.js';
 
+// Scale-out: several router processes on one Redis behave as one router (`--store redis://…` on the server).
+export type {
+  Backplane,
+  RealmBackplane,
+  RealmBackplaneListener,
+  BackplaneWrite,
+  BackplaneWriteOutcome,
+  ClusterEvent,
+  ClusterSessionInfo,
+  DeliveryRules,
+  NodeMessage,
+  RemoteCallee,
+} from './cluster/backplane.js';
+export { RedisBackplane, type RedisBackplaneOptions } from './cluster/redis-backplane.js';
+
 // Observability: metrics hooks (off by default), their Prometheus implementation, and log context.
 export {
   NO_METRICS,

@@ -152,6 +152,11 @@ export class LocalClient implements SessionPeer {
   register(procedure: string, handler: ProcedureHandler, options: RegisterOptions = {}): LocalRegistration {
     const registration = this.realm.register(this.session, procedure, options);
     this.procedures.set(registration.id, { procedure, handler });
+    // In a cluster the registry may refuse it later (a conflicting registration on another router process).
+    this.realm.confirmRegistration(this.session, registration, options)?.catch((error: unknown) => {
+      this.procedures.delete(registration.id);
+      this.realm.logger.error('a registration was refused by the cluster', { procedure, error: String(error) });
+    });
     return {
       id: registration.id,
       unregister: () => {

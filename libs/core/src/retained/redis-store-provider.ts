@@ -122,8 +122,8 @@ class RedisRealmStore implements RealmStore {
 
   get(topic: string): Promise<RetainedEntry | undefined> {
     return this.run(async (client) => {
-      const bytes = await client.hgetBuffer(this.keys.entry(topic), 'entry');
-      return bytes === null ? undefined : decodeEntry(topic, bytes);
+      const [bytes, eventId] = await client.hmgetBuffer(this.keys.entry(topic), 'entry', 'event-id');
+      return bytes === null || bytes === undefined ? undefined : decodeEntry(topic, bytes, eventId);
     });
   }
 
@@ -149,9 +149,9 @@ class RedisRealmStore implements RealmStore {
       const topics = await this.run((client) => client.zrangebylex(this.keys.topics, from, scan.prefix === '' ? '+' : last, 'LIMIT', 0, FIND_PAGE));
       const matching = topics.filter((topic) => retainedTopicMatches(pattern, levelsOfKey(topic)));
       if (matching.length > 0) {
-        const entries = await this.run((client) => Promise.all(matching.map((topic) => client.hgetBuffer(this.keys.entry(topic), 'entry'))));
-        entries.forEach((bytes, i) => {
-          if (bytes !== null) found.push(decodeEntry(matching[i]!, bytes));
+        const entries = await this.run((client) => Promise.all(matching.map((topic) => client.hmgetBuffer(this.keys.entry(topic), 'entry', 'event-id'))));
+        entries.forEach(([bytes, eventId], i) => {
+          if (bytes !== null && bytes !== undefined) found.push(decodeEntry(matching[i]!, bytes, eventId));
         });
       }
       if (topics.length < FIND_PAGE) break;
@@ -199,7 +199,7 @@ class RedisRealmStore implements RealmStore {
         conditionArgument,
         this.keys.willsPrefix,
         deletes ? '1' : '0',
-        entry === undefined ? '' : encodeEntry(entry),
+        entry === undefined ? '' : encodeStoredEntry(entry),
         String(write.publicationId),
         String(write.publisherId),
         entry?.will !== undefined ? '1' : '0',
@@ -247,7 +247,8 @@ class RedisRealmStore implements RealmStore {
     const items = (await this.run(() =>
       this.scripts.foxReadHistory(this.keys.history, this.retention.maxEvents, this.oldestAllowed(), Math.max(0, Math.floor(afterId)), limit),
     )) as [Buffer, Buffer[]][];
-    return items.map(([, fields]) => deserialize(fields[3]!) as HistoryEvent);
+    // The stream ID is the event ID (a cluster's events are stored before the engine assigned it).
+    return items.map(([id, fields]) => ({ ...(deserialize(fields[3]!) as HistoryEvent), eventId: Number.parseInt(id.toString('latin1'), 10) }));
   }
 
   async oldestEventId(): Promise<number | undefined> {
@@ -293,7 +294,7 @@ interface StoredEntry {
 }
 
 /** node:v8 serialization, as the SQLite store does: Buffers, `raw` bytes and `properties` come back as they went in. */
-function encodeEntry(entry: RetainedEntry): Buffer {
+export function encodeStoredEntry(entry: RetainedEntry): Buffer {
   const stored: StoredEntry = {
     payload: plainPayload(entry.payload),
     publisherId: entry.publisherId,
@@ -305,7 +306,9 @@ function encodeEntry(entry: RetainedEntry): Buffer {
   return serialize(stored);
 }
 
-function decodeEntry(topic: string, bytes: Buffer): RetainedEntry {
+/** `eventIdField`: the entry hash's `event-id`, which a cluster's engine writes (the bytes then hold 0). */
+function decodeEntry(topic: string, bytes: Buffer, eventIdField?: Buffer | null): RetainedEntry {
   const stored = deserialize(bytes) as StoredEntry;
+  if (eventIdField !== undefined && eventIdField !== null) return { topic, ...stored, eventId: Number(eventIdField.toString('latin1')) };
   return { topic, ...stored };
 }

@@ -14,6 +14,11 @@ import { TopicIndex } from './topic-index.js';
 /** A publication on its way to subscribers, as the realm's publication pipeline hands it over. */
 export interface Publication {
   readonly publisher: Session | undefined;
+  /**
+   * A publisher on another router process of the cluster (`publisher` is then undefined): its session ID, and
+   * its identity when it asked to be disclosed.
+   */
+  readonly remotePublisher?: { readonly id: number; readonly authid?: string; readonly authrole?: string };
   /** The topic key (see `topicKey`). */
   readonly topic: string;
   readonly levels: TopicLevels;
@@ -94,7 +99,7 @@ export class Broker {
     let delivered = 0;
     let accepts = subscriberFilter(publisher, options);
     if (publication.payload.properties?.passthru !== undefined) accepts = takingPassthru(accepts);
-    const disclosed = options.discloseMe && publisher !== undefined ? publisherDetails(publisher) : undefined;
+    const disclosed = options.discloseMe ? disclosedPublisher(publication) : undefined;
     let value: unknown;
     let valueKnown = false;
     this.index.match(publication.levels, (subscription) => {
@@ -149,7 +154,7 @@ function eventFor(subscription: Subscription, publication: Publication, disclose
     publicationId: publication.publicationId,
     eventId: publication.eventId,
     levels: publication.levels,
-    publisherId: publication.publisher?.id ?? 0,
+    publisherId: publication.publisher?.id ?? publication.remotePublisher?.id ?? 0,
     retainedWrite: publication.options.retain === true || publication.options.when !== undefined || publication.options.will !== undefined,
     details: eventDetails(subscription, publication, disclosed),
     payload: publication.payload,
@@ -163,8 +168,11 @@ function eventDetails(subscription: Subscription, publication: Publication, disc
   return withForwardedDetails(details, publication.payload.properties);
 }
 
-function publisherDetails(publisher: Session): Record<string, unknown> {
-  return { publisher: publisher.id, publisher_authid: publisher.info.authid, publisher_authrole: publisher.info.authrole };
+function disclosedPublisher(publication: Publication): Record<string, unknown> | undefined {
+  const { publisher, remotePublisher } = publication;
+  if (publisher !== undefined) return { publisher: publisher.id, publisher_authid: publisher.info.authid, publisher_authrole: publisher.info.authrole };
+  if (remotePublisher?.authid === undefined) return undefined;
+  return { publisher: remotePublisher.id, publisher_authid: remotePublisher.authid, publisher_authrole: remotePublisher.authrole };
 }
 
 /** Builds the per-subscriber check for exclude_me and black/white listing; the common case is one compare. */

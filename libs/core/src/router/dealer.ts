@@ -165,6 +165,18 @@ export class Dealer {
   }
 
   /**
+   * Invokes one callee in particular (a call another router process of the cluster routed to it), waiting in
+   * that callee's own queue while it is at its concurrency limit. No timeout here: the caller's process keeps it.
+   */
+  invokeCallee(caller: Session, callee: Callee, procedure: string, payload: Payload, options: CallOptions, sink: CallSink): Call {
+    const call = new Call(caller, procedure, callee.registration, payload, options, sink);
+    caller.calls.add(call);
+    if (callee.hasCapacity) this.invoke(call, callee);
+    else callee.waiting.push(call);
+    return call;
+  }
+
+  /**
    * The next chunk of a progressive call invocation (spec: the caller repeats the CALL with the same request
    * ID; `progress` false marks the last chunk). Returns false, doing nothing, when the call takes no more
    * chunks: it is over (the callee may answer before the last chunk) or its last chunk was sent.
@@ -319,6 +331,8 @@ export class Dealer {
     callee.inFlight--;
     callee.session.invocations.delete(call.invocationId);
     call.caller.calls.delete(call);
+    // A call forwarded for this callee in particular goes before the registration's queue.
+    if (callee.waiting.length > 0 && callee.hasCapacity) this.invoke(callee.waiting.shift()!, callee);
     this.drain(call.registration);
   }
 
@@ -333,7 +347,14 @@ export class Dealer {
 
   private dequeue(call: Call): void {
     const queue = call.registration.queue;
-    queue.splice(queue.indexOf(call), 1);
+    const index = queue.indexOf(call);
+    if (index >= 0) queue.splice(index, 1);
+    else {
+      for (const callee of call.registration.callees) {
+        const waiting = callee.waiting.indexOf(call);
+        if (waiting >= 0) callee.waiting.splice(waiting, 1);
+      }
+    }
     call.state = 'done';
   }
 
@@ -355,6 +376,10 @@ export class Dealer {
     const registration = callee.registration;
     registration.removeCallee(callee);
     callee.session.registrations.delete(registration);
+    for (const call of callee.waiting.splice(0)) {
+      call.state = 'done';
+      this.takeSink(call).error(new RouterError(ErrorUri.canceled, `the callee of ${registration.uri} left while the call waited`));
+    }
     if (registration.callees.length > 0) return;
     const reducer = this.reducers.delete(registration);
     this.byKey.delete(registrationKey(registration.match, registration.uri, reducer));

@@ -38,6 +38,8 @@ export const ErrorUri = {
   callQueueFull: 'fox.error.call_queue_full',
   /** A conditional publish (`when`) whose condition does not hold, published without `watch`. */
   conditionNotMet: 'fox.error.condition_not_met',
+  /** The cluster engine (Redis) could not take the request: it is unreachable, or this node lost its lease. */
+  engineUnavailable: 'fox.error.engine_unavailable',
 } as const;
 
 /** An error the router answers with: a URI plus optional args/kwargs, carried to WAMP ERROR messages as is. */

@@ -16,6 +16,7 @@ import type { Subscription } from './subscription.js';
 import { levelsOfKey, topicKey, wampUriOf, type TopicLevels } from './topic.js';
 import { patternMatches } from './topic-pattern.js';
 import { withForwardedDetails } from './forwarded-details.js';
+import type { ClusterPublications } from '../cluster/cluster-publications.js';
 
 export interface PipelineSettings {
   readonly history: HistoryRetention;
@@ -58,6 +59,8 @@ export class PublicationPipeline {
   private readonly spareBlocks: { first: number; last: number }[] = [];
   private reservation: Promise<void> | undefined;
   private readonly keepsHistory: boolean;
+  /** Set when the realm spans several router processes: publications then go through the engine. */
+  private cluster: ClusterPublications | undefined;
 
   constructor(
     private readonly realmName: string,
@@ -70,8 +73,17 @@ export class PublicationPipeline {
     this.keepsHistory = settings.history.maxEvents > 0;
   }
 
-  /** Reserves the first event IDs and applies the wills of sessions that died with the previous process. */
+  /** From now on, publications go through the cluster's engine (before `start`). */
+  joinCluster(cluster: ClusterPublications): void {
+    this.cluster = cluster;
+  }
+
+  /**
+   * Reserves the first event IDs and applies the wills of sessions that died with the previous process. In a
+   * cluster, the engine assigns event IDs and its reaper fires the wills of dead processes: nothing to do.
+   */
   start(): Promise<void> {
+    if (this.cluster !== undefined) return Promise.resolve();
     return this.sequencer.run(async () => {
       await this.reserveEventIds();
       const wills = await this.store.allWills();
@@ -82,6 +94,7 @@ export class PublicationPipeline {
 
   /** Publishes on the topic with key `topic` and `levels`; resolves to the publication ID once applied and delivered. */
   publish(publisher: Session | undefined, topic: string, levels: TopicLevels, payload: Payload, options: PublishOptions): Promise<number> {
+    if (this.cluster !== undefined) return this.cluster.publish(publisher, topic, payload, options);
     const stateful = options.retain === true || options.when !== undefined || options.will !== undefined;
     if (stateful) {
       this.checkRetainedSize(topic, payload);
@@ -150,6 +163,7 @@ export class PublicationPipeline {
 
   /** A session left: its parked publishes are dropped and its wills fire. */
   sessionLeft(session: Session): void {
+    if (this.cluster !== undefined) return this.cluster.sessionLeft(session);
     for (const [topic, queue] of this.watchers) {
       const kept = queue.filter((waiter) => waiter.session !== session);
       if (kept.length === queue.length) continue;

@@ -22,6 +22,9 @@ import type { Subscription, SubscriptionFilter, SubscriptionSpec } from './subsc
 import { topicKey, topicKeyOfUri, type TopicLevels } from './topic.js';
 import { parseWampPattern, uriUseFor, type MatchPolicy, type TopicPattern } from './topic-pattern.js';
 import { isValidUri, type UriCheck } from './uri.js';
+import type { RealmBackplane } from '../cluster/backplane.js';
+import { ClusterCalls } from '../cluster/cluster-calls.js';
+import { ClusterPublications } from '../cluster/cluster-publications.js';
 
 export interface RealmOptions {
   /** `loose` (default) or `strict` URI checks for this realm. */
@@ -63,6 +66,9 @@ export class Realm {
   /** The aggregate engine's tables: publications on their topics are rows. */
   readonly tables: RealmTables;
   private readonly pipeline: PublicationPipeline;
+  /** Set when the realm spans several router processes (a backplane): RPC across them. */
+  private readonly clusterCalls: ClusterCalls | undefined;
+  private readonly clusterPublications: ClusterPublications | undefined;
   private readonly sessionsById = new Map<number, Session>();
   private readonly joinListeners = new Set<SessionListener>();
   private readonly leaveListeners = new Set<SessionListener>();
@@ -71,10 +77,12 @@ export class Realm {
   constructor(
     readonly name: string,
     options: RealmOptions,
-    private readonly logger: RouterLogger,
+    readonly logger: RouterLogger,
     readonly store: RealmStore,
     /** Where the realm reports publications and calls (the router's metrics; default off). */
     readonly metrics: RealmMetrics = NO_REALM_METRICS,
+    /** The cluster this realm spans (`--store redis://...`); absent: this process alone. */
+    readonly backplane?: RealmBackplane,
   ) {
     this.uriCheck = options.uriCheck ?? 'loose';
     this.dealer = new Dealer({ maxQueuedCalls: options.maxQueuedCalls ?? 1000 });
@@ -89,7 +97,32 @@ export class Realm {
     const router = new MetaService(this);
     this.reducers = new Reducers(name, this.dealer, this.pipeline, router, logger);
     this.tables = new RealmTables(name, this.pipeline, router, { schema: options.schema, maxRetainedSize: options.maxRetainedSize ?? 256 * 1024 }, logger);
-    this.ready = this.pipeline.start().then(() => this.tables.restore());
+    let joined: Promise<void> = Promise.resolve();
+    if (backplane !== undefined) {
+      const history = options.history ?? DEFAULT_HISTORY_RETENTION;
+      const publications = new ClusterPublications(
+        name,
+        backplane,
+        this.broker,
+        (id) => this.sessionsById.get(id),
+        { keepsHistory: history.maxEvents > 0, maxRetainedSize: options.maxRetainedSize ?? 256 * 1024 },
+        logger,
+        metrics,
+      );
+      const calls = new ClusterCalls(this, this.dealer, backplane, logger);
+      this.clusterPublications = publications;
+      this.clusterCalls = calls;
+      this.pipeline.joinCluster(publications);
+      joined = backplane.start({
+        event: (event) => publications.deliver(event),
+        waiterApplied: (waiterId) => publications.waiterApplied(waiterId),
+        calleeAdded: (callee) => calls.calleeAdded(callee),
+        calleeRemoved: (node, sessionId, match, uri) => calls.calleeRemoved(node, sessionId, match, uri),
+        nodeMessage: (message) => calls.message(message),
+        nodeDown: (node) => calls.nodeDown(node),
+      });
+    }
+    this.ready = Promise.all([joined, this.pipeline.start()]).then(() => this.tables.restore());
     this.ready.catch((error: unknown) => logger.error('realm failed to start', { realm: name, error: String(error) }));
     attachMetaApi(this);
   }
@@ -115,6 +148,7 @@ export class Realm {
     const session = new Session(id, this, peer, { ...info, authid: info.authid ?? String(id) });
     this.sessionsById.set(session.id, session);
     this.logger.debug('session joined', { realm: this.name, session: session.id, protocol: info.protocol, authid: session.info.authid });
+    if (this.backplane !== undefined) this.announceSession(session);
     for (const listener of this.joinListeners) listener(session);
     return session;
   }
@@ -127,7 +161,8 @@ export class Realm {
     // Observers hear what the session held, and whether it went with it (after removal, so counts are final).
     const observed = this.activityListeners.size > 0;
     const subscriptions = observed ? [...session.subscriptions] : [];
-    const registrations = observed ? [...session.registrations] : [];
+    const registrations = observed || this.clusterCalls !== undefined ? [...session.registrations] : [];
+    if (this.clusterCalls !== undefined) for (const registration of registrations) if (!this.dealer.isReducer(registration)) this.clusterCalls.withdrawn(session, registration);
     this.broker.removeSession(session);
     this.dealer.removeSession(session);
     for (const subscription of subscriptions) {
@@ -139,6 +174,25 @@ export class Realm {
     this.pipeline.sessionLeft(session);
     this.logger.debug('session left', { realm: this.name, session: session.id });
     for (const listener of this.leaveListeners) listener(session);
+  }
+
+  /** Whether the realm spans several router processes. */
+  get clustered(): boolean {
+    return this.backplane !== undefined;
+  }
+
+  private announceSession(session: Session): void {
+    const { info } = session;
+    this.backplane!.sessionJoined({
+      node: this.backplane!.node,
+      session: session.id,
+      authid: info.authid,
+      authrole: info.authrole,
+      authmethod: info.authmethod,
+      authprovider: info.authprovider,
+      transport: info.transport,
+      protocol: info.protocol,
+    }).catch((error: unknown) => this.logger.warn('the cluster did not list a session', { realm: this.name, session: session.id, error: String(error) }));
   }
 
   onSessionJoin(listener: SessionListener): () => void {
@@ -284,9 +338,20 @@ export class Realm {
     return registration;
   }
 
+  /**
+   * Resolves once a registration is confirmed: at once on a single process; in a cluster, once the cluster's
+   * registry took it (rejects with `procedure_already_exists`, the local registration undone, on a conflict
+   * with another process's). Gates send REGISTERED after this.
+   */
+  confirmRegistration(session: Session, registration: Registration, options: RegisterOptions = {}): Promise<void> | undefined {
+    if (this.clusterCalls === undefined || options.reducer === true) return undefined;
+    return this.clusterCalls.confirm(session, registration, options);
+  }
+
   unregister(session: Session, registrationId: number): void {
     const registration = this.dealer.getRegistration(registrationId);
     this.dealer.unregister(session, registrationId);
+    if (this.clusterCalls !== undefined && registration !== undefined && !this.dealer.isReducer(registration)) this.clusterCalls.withdrawn(session, registration);
     for (const listener of this.activityListeners) listener.unregistered?.(session, registration!, registration!.callees.length === 0);
   }
 

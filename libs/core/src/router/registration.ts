@@ -6,6 +6,11 @@ import type { MatchPolicy, TopicPattern } from './topic-pattern.js';
 /** One session serving a registration, with its own concurrency limit. */
 export class Callee {
   inFlight = 0;
+  /**
+   * Calls forwarded by another router process of the cluster for this callee in particular, waiting for a
+   * free slot (each process picks callees by its own view; this callee's own process enforces its limit).
+   */
+  readonly waiting: Call[] = [];
 
   constructor(
     readonly session: Session,

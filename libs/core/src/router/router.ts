@@ -5,6 +5,7 @@ import { NO_METRICS, type RouterMetrics } from '../observability/router-metrics.
 import { SILENT_LOGGER, type RouterLogger } from './logger.js';
 import { Realm, type RealmOptions } from './realm.js';
 import { isValidUri } from './uri.js';
+import type { Backplane } from '../cluster/backplane.js';
 
 export interface RouterOptions {
   /** Realms that exist from the start. */
@@ -25,6 +26,11 @@ export interface RouterOptions {
   readonly metrics?: RouterMetrics;
   /** Authentication and authorization hooks. Absent: anonymous sessions only, everything allowed. */
   readonly auth?: AuthOptions;
+  /**
+   * The cluster this router is one process of (`RedisBackplane.connect`): its realms span every process on
+   * the same engine. Use it with the store on the same engine. The router closes it on `close()`.
+   */
+  readonly cluster?: Backplane;
 }
 
 /** The router: a set of realms. Protocol gates find realms here; the router itself routes nothing. */
@@ -34,6 +40,7 @@ export class Router {
   readonly autoRealms: boolean;
   readonly store: StoreProvider;
   readonly auth: RouterAuth;
+  readonly cluster: Backplane | undefined;
   private readonly realmsByName = new Map<string, Realm>();
   private readonly realmOptions: RealmOptions;
   private readonly perRealm: Readonly<Record<string, RealmOptions>>;
@@ -47,6 +54,7 @@ export class Router {
     this.realmOptions = options.realmOptions ?? {};
     this.perRealm = options.perRealm ?? {};
     this.store = options.store ?? new MemoryStoreProvider();
+    this.cluster = options.cluster;
     for (const name of options.realms ?? []) this.addRealm(name);
     // Last: metrics that sample the router on scrape attach only to a router that was built.
     this.metrics.attach(this);
@@ -58,8 +66,9 @@ export class Router {
     if (existing !== undefined) return existing;
     if (!isValidUri(name, 'concrete')) throw new Error(`invalid realm name ${JSON.stringify(name)}`);
     const metrics = this.metrics.forRealm(name);
-    const store = metrics.measureStore(this.store.openRealm(name, options.history ?? DEFAULT_HISTORY_RETENTION));
-    const realm = new Realm(name, options, this.logger, store, metrics);
+    const retention = options.history ?? DEFAULT_HISTORY_RETENTION;
+    const store = metrics.measureStore(this.store.openRealm(name, retention));
+    const realm = new Realm(name, options, this.logger, store, metrics, this.cluster?.openRealm(name, retention));
     this.realmsByName.set(name, realm);
     return realm;
   }
@@ -96,6 +105,7 @@ export class Router {
   /** Lets queued publications finish, then closes the store. Sessions should have left first. */
   async close(): Promise<void> {
     await Promise.all([...this.realmsByName.values()].map((realm) => realm.settled().catch(() => undefined)));
+    await this.cluster?.close();
     await this.store.close();
   }
 }

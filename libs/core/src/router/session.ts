@@ -35,6 +35,8 @@ export interface SessionPeer {
    * interrupted (a WAMP callee that did not announce `call_canceling`): the dealer then cancels as `skip`.
    */
   sendInterrupt?(invocationId: number, mode: 'kill' | 'killnowait'): boolean;
+  /** Whether `sendInterrupt` would interrupt (the callee announced call canceling); absent: as `sendInterrupt` is defined. */
+  acceptsInterrupts?(): boolean;
   /**
    * Whether this peer, as a callee, takes progressive call invocations (spec: it announced both
    * `progressive_call_invocations` and `call_canceling`). Absent: it does not.

@@ -176,6 +176,10 @@ export class WampConnection implements SessionPeer {
     return this.passthruRoles.has(role);
   }
 
+  acceptsInterrupts(): boolean {
+    return this.calleeCancels;
+  }
+
   sendInterrupt(invocationId: number, mode: 'kill' | 'killnowait'): boolean {
     if (!this.calleeCancels || this.state.phase !== 'established') return false;
     this.send([MessageCode.INTERRUPT, invocationId, { mode }]);
@@ -261,8 +265,15 @@ export class WampConnection implements SessionPeer {
         return this.publish(session, message);
       case MessageCode.REGISTER:
         return this.request(MessageCode.REGISTER, message[1] as number, () => {
-          const registration = session.realm.register(session, message[3] as string, wire.registerOptions(message[2] as Dict));
-          this.send([MessageCode.REGISTERED, message[1], registration.id]);
+          const options = wire.registerOptions(message[2] as Dict);
+          const registration = session.realm.register(session, message[3] as string, options);
+          // In a cluster, REGISTERED waits for the cluster's registry (a conflict there is this request's ERROR).
+          const confirmed = session.realm.confirmRegistration(session, registration, options);
+          if (confirmed === undefined) return this.send([MessageCode.REGISTERED, message[1], registration.id]);
+          confirmed.then(
+            () => this.send([MessageCode.REGISTERED, message[1], registration.id]),
+            (error: unknown) => this.sendError(MessageCode.REGISTER, message[1] as number, error instanceof RouterError ? error : new RouterError(ErrorUri.runtimeError, String(error))),
+          );
         });
       case MessageCode.UNREGISTER:
         return this.request(MessageCode.UNREGISTER, message[1] as number, () => {

@@ -1,4 +1,4 @@
-import type { AuthOptions, HistoryRetention, InformationSchemaJson, MqttOptions, RouterLogger, RouterMetrics, StoreProvider, UriCheck } from '@fox-wamp/core';
+import type { AuthOptions, Backplane, HistoryRetention, InformationSchemaJson, MqttOptions, RouterLogger, RouterMetrics, StoreProvider, UriCheck } from '@fox-wamp/core';
 
 /** Key and certificate (PEM) for a listener with a port of its own: it then speaks `wss://`. */
 export interface WampTlsOptions {
@@ -79,6 +79,12 @@ export interface FoxWampModuleOptions {
    * `StoreProvider`. The module opens it at startup and closes it at shutdown.
    */
   readonly store?: string | StoreProvider;
+  /**
+   * The cluster this router is one process of (`await RedisBackplane.connect('redis://…', { nodeId })`), with
+   * `store` on the same Redis: realms then span every router process on that Redis. The module closes it at
+   * shutdown. Absent: this process alone.
+   */
+  readonly cluster?: Backplane;
   /** Event history kept per realm for `after` replays (default 1000 events, one hour). */
   readonly history?: HistoryRetention;
   /** Largest retained payload in bytes (default 256 KiB). */

@@ -78,6 +78,8 @@ export interface FoxWampReadiness {
   readonly problems: readonly string[];
   readonly listeners: readonly ListenerReadiness[];
   readonly store: { readonly description: string; readonly healthy: boolean };
+  /** The cluster engine, when the router is one process of a cluster: reachable, and this node holding its lease. */
+  readonly cluster?: { readonly node: string; readonly engine: string; readonly healthy: boolean };
   readonly sessions: number;
 }
 
@@ -116,6 +118,7 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
       realmOptions: { uriCheck: options.uriCheck ?? 'loose', history: options.history, maxRetainedSize: options.maxRetainedSize },
       perRealm: withDefaultRealmSchema(options, defaultRealm),
       store: typeof options.store === 'string' ? openStore(options.store) : options.store,
+      cluster: options.cluster,
       logger: this.logger,
       auth: options.auth,
       metrics: options.metrics === true ? new PrometheusMetrics() : options.metrics || NO_METRICS,
@@ -211,7 +214,10 @@ export class RouterService implements OnApplicationBootstrap, OnModuleDestroy, B
     if (this.draining) problems.push('the router is shutting down');
     for (const listener of listeners) if (!listener.listening) problems.push(`the ${listener.kind} listener is not listening`);
     if (!store.healthy) problems.push(`the store ${store.description} is unavailable`);
-    return { ready: problems.length === 0, problems, listeners, store, sessions: this.router.sessionCount };
+    const backplane = this.router.cluster;
+    const cluster = backplane === undefined ? undefined : { node: backplane.node, engine: backplane.description, healthy: backplane.healthy };
+    if (cluster !== undefined && !cluster.healthy) problems.push(`the cluster engine ${cluster.engine} is unreachable or this node lost its lease`);
+    return { ready: problems.length === 0, problems, listeners, store, ...(cluster === undefined ? {} : { cluster }), sessions: this.router.sessionCount };
   }
 
   /** True from the start of shutdown: in-process handlers then refuse new calls. */
