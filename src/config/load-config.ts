@@ -11,7 +11,7 @@ type Key = keyof ServerConfig;
  * "it depends" (see the setting). `users`, `roles`: the config file's users and role permissions, never from
  * env or flags. `console`: the admin console's user (`{ user }`; a flag or env var gives the authid alone).
  */
-type Kind = 'string' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users' | 'roles' | 'schema' | 'console';
+type Kind = 'string' | 'optionalString' | 'port' | 'optionalPort' | 'positive' | 'boolean' | 'optionalBoolean' | 'strings' | 'perRealm' | 'users' | 'roles' | 'schema' | 'console';
 
 /** Each setting: its kind, its flag, and its env var (`FOX_<NAME>`). The config file uses the key itself. */
 const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?: readonly string[] }> = {
@@ -33,7 +33,7 @@ const SETTINGS: Record<Key, { kind: Kind; flag?: string; help: string; choices?:
   pingInterval: { kind: 'positive', flag: '--ping-interval <ms>', help: 'WebSocket ping interval, 0 = off' },
   shutdownTimeout: { kind: 'positive', flag: '--shutdown-timeout <ms>', help: 'how long shutdown waits for GOODBYE replies' },
   store: { kind: 'string', flag: '--store <store>', help: 'retained state and history: memory, sqlite:<path> (durable), or redis://host:port[/db] (shared by router processes)' },
-  nodeId: { kind: 'string', flag: '--node-id <id>', help: 'this process\'s name in the cluster, with a redis store (default <hostname>-<pid>)' },
+  nodeId: { kind: 'optionalString', flag: '--node-id <id>', help: 'this process\'s name in the cluster, with a redis store (default <hostname>-<pid>)' },
   leaseTime: { kind: 'positive', flag: '--lease-time <ms>', help: 'cluster lease: a dead node\'s sessions end (wills fire) within this plus half of it' },
   historySize: { kind: 'positive', flag: '--history-size <events>', help: 'events kept per realm for `after` replays, 0 = none' },
   historyAge: { kind: 'positive', flag: '--history-age <seconds>', help: 'how long an event stays in the history' },
@@ -142,6 +142,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 function convert(key: Key, raw: string, where: string): unknown {
   switch (SETTINGS[key].kind) {
     case 'string':
+    case 'optionalString':
       return raw;
     case 'users':
       // Secrets belong in a file with restricted permissions, not in the environment of every child process.
@@ -181,6 +182,7 @@ function validate(config: ServerConfig): ServerConfig {
     const setting = SETTINGS[key];
     const ok =
       setting.kind === 'string' ? typeof value === 'string' && value.length > 0
+      : setting.kind === 'optionalString' ? value === undefined || (typeof value === 'string' && value.length > 0)
       : setting.kind === 'boolean' ? typeof value === 'boolean'
       : setting.kind === 'optionalBoolean' ? value === undefined || typeof value === 'boolean'
       : setting.kind === 'users' ? usersProblem(value) === undefined

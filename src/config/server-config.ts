@@ -34,8 +34,8 @@ export interface ServerConfig {
   readonly shutdownTimeout: number;
   /** `memory`, `sqlite:<path>`, or `redis://host:port[/db]` (which makes this process one node of a cluster). */
   readonly store: string;
-  /** This process's name in the cluster (with a Redis store); empty: `<hostname>-<pid>`. */
-  readonly nodeId: string;
+  /** This process's name in the cluster (with a Redis store); undefined: `<hostname>-<pid>`. */
+  readonly nodeId: string | undefined;
   /** Milliseconds a cluster node's lease lasts: a dead node's wills fire within this plus half of it. */
   readonly leaseTime: number;
   /** Events of history kept per realm for `after` replays (0: none). */
@@ -100,7 +100,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pingInterval: 30_000,
   shutdownTimeout: 2_000,
   store: 'memory',
-  nodeId: '',
+  nodeId: undefined,
   leaseTime: 5000,
   historySize: 1000,
   historyAge: 3600,

@@ -237,6 +237,19 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
     expect((await cluster.b.retained('presence.alice'))?.payload.args).toEqual(['offline']);
   });
 
+  it('counts, lists and describes the sessions of every process (wamp.session.*)', async () => {
+    cluster = await startCluster(name);
+    const remote = on(cluster.b, 'bob');
+    on(cluster.b);
+    const asker = on(cluster.a);
+    await vi.waitFor(async () => expect((await asker.call('wamp.session.count')).args).toEqual([3]), { timeout: 5000, interval: 20 });
+    const listed = (await asker.call('wamp.session.list')).args[0] as number[];
+    expect(new Set(listed)).toEqual(new Set([...clients.map((client) => client.session.id)]));
+    expect((await asker.call('wamp.session.get', [remote.session.id])).args[0]).toMatchObject({ session: remote.session.id, authid: 'bob' });
+    remote.close();
+    await vi.waitFor(async () => expect((await asker.call('wamp.session.count')).args).toEqual([2]), { timeout: 5000, interval: 20 });
+  });
+
   it('routes a call to a callee on the other process and brings back its result and its errors', async () => {
     cluster = await startCluster(name);
     const callee = on(cluster.b);

@@ -288,9 +288,9 @@ retire(ARGV[3])
 return 1
 `;
 
-/** A realm opened on a node: its retention, and its name for the reaper. ARGV: 1 prefix, 2 realm base, 3 realm, 4 max events, 5 max age (ms). */
+/** A realm opened on a node: its retention, and its name for the reaper. ARGV: 1 prefix, 2 realm base, 3 node, 4 realm, 5 max events, 6 max age (ms). */
 export const CLUSTER_OPEN_REALM = `${PRELUDE}
-redis.call('SADD', P .. ':realms', ARGV[3])
-redis.call('HSET', ARGV[2] .. 'conf', 'max-events', ARGV[4], 'max-age', ARGV[5])
+redis.call('SADD', P .. ':realms', ARGV[4])
+redis.call('HSET', ARGV[2] .. 'conf', 'max-events', ARGV[5], 'max-age', ARGV[6])
 return 1
 `;

@@ -12,22 +12,27 @@ export function attachSessionMeta(realm: Realm, service: MetaService): void {
   realm.onSessionJoin((session) => service.publish('wamp.session.on_join', [sessionDetails(session)]));
   realm.onSessionLeave((session) => service.publish('wamp.session.on_leave', [session.id, session.info.authid, session.info.authrole]));
 
-  service.register('wamp.session.count', (args) => {
+  // In a cluster, count/list/get answer for every router process (the engine's session directory).
+  service.register('wamp.session.count', async (args) => {
     const roles = authroleFilter(args);
     let count = 0;
-    for (const session of realm.sessions()) if (roles === undefined || roles.has(session.info.authrole)) count++;
+    for (const session of await sessionsOf(realm)) if (roles === undefined || roles.has(session.authrole)) count++;
     return { args: [count] };
   });
-  service.register('wamp.session.list', (args) => {
+  service.register('wamp.session.list', async (args) => {
     const roles = authroleFilter(args);
     const ids: number[] = [];
-    for (const session of realm.sessions()) if (roles === undefined || roles.has(session.info.authrole)) ids.push(session.id);
+    for (const session of await sessionsOf(realm)) if (roles === undefined || roles.has(session.authrole)) ids.push(session.session);
     return { args: [ids] };
   });
-  service.register('wamp.session.get', (args) => {
-    const session = realm.getSession(idArgument(args, 0, 'session'));
-    if (session === undefined) throw noSuchSession(args[0]);
-    return { args: [sessionDetails(session)] };
+  service.register('wamp.session.get', async (args) => {
+    const id = idArgument(args, 0, 'session');
+    const session = realm.getSession(id);
+    if (session !== undefined) return { args: [sessionDetails(session)] };
+    const remote = realm.clustered ? (await sessionsOf(realm)).find((candidate) => candidate.session === id) : undefined;
+    if (remote === undefined) throw noSuchSession(args[0]);
+    const { node, session: sessionId, ...details } = remote;
+    return { args: [{ session: sessionId, ...details, node }] };
   });
   service.register('wamp.session.kill', (args, kwargs, caller) => {
     const id = idArgument(args, 0, 'session');
@@ -53,6 +58,13 @@ export function attachSessionMeta(realm: Realm, service: MetaService): void {
     const killed = kill(realm, caller, goodbyeOf(kwargs), () => true);
     return { args: [killed.length] };
   });
+}
+
+/** The realm's sessions as the directory lists them: this process's, or the whole cluster's. */
+async function sessionsOf(realm: Realm): Promise<{ readonly session: number; readonly authrole: string; readonly authid: string; readonly node?: string }[]> {
+  const cluster = realm.clusterSessions();
+  if (cluster !== undefined) return cluster;
+  return [...realm.sessions()].map((session) => ({ session: session.id, authrole: session.info.authrole, authid: session.info.authid }));
 }
 
 /** What the spec's `wamp.session.on_join` and `wamp.session.get` tell about a session. */

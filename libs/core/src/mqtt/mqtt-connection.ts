@@ -265,6 +265,8 @@ export class MqttConnection implements SessionLink {
       (admitted) => {
         if (this.state !== state) return;
         if ('refusal' in admitted) return this.refuseConnect(admitted.refusal, admitted.message);
+        // A cluster node cut off from its engine takes no sessions (they would see only this process).
+        if (this.gate.router.cluster?.healthy === false) return this.refuseConnect(Reason.serverUnavailable, 'the cluster engine is unavailable');
         const { session, present } = this.gate.attach(this, admitted.realm, clientId, clean, expirySeconds, admitted.identity);
         const gate = this.authorizationGateFor(session);
         this.state = { phase: 'connected', session, gate };

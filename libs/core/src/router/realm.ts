@@ -22,7 +22,7 @@ import type { Subscription, SubscriptionFilter, SubscriptionSpec } from './subsc
 import { topicKey, topicKeyOfUri, type TopicLevels } from './topic.js';
 import { parseWampPattern, uriUseFor, type MatchPolicy, type TopicPattern } from './topic-pattern.js';
 import { isValidUri, type UriCheck } from './uri.js';
-import type { RealmBackplane } from '../cluster/backplane.js';
+import type { ClusterSessionInfo, RealmBackplane } from '../cluster/backplane.js';
 import { ClusterCalls } from '../cluster/cluster-calls.js';
 import { ClusterPublications } from '../cluster/cluster-publications.js';
 
@@ -179,6 +179,11 @@ export class Realm {
   /** Whether the realm spans several router processes. */
   get clustered(): boolean {
     return this.backplane !== undefined;
+  }
+
+  /** Every session of the cluster (the engine's directory); undefined when the realm is this process's alone. */
+  clusterSessions(): Promise<ClusterSessionInfo[]> | undefined {
+    return this.backplane?.sessions();
   }
 
   private announceSession(session: Session): void {

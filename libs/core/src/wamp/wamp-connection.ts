@@ -404,6 +404,8 @@ export class WampConnection implements SessionPeer {
     clearTimeout(handshake.timer);
     const realm = this.router.resolveRealm(handshake.realm);
     if (realm === undefined) return this.abort(ErrorUri.noSuchRealm, `no realm named ${handshake.realm}`, false);
+    // A cluster node cut off from its engine takes no sessions (they would see only this process).
+    if (this.router.cluster?.healthy === false) return this.abort(ErrorUri.engineUnavailable, 'the cluster engine is unavailable', false);
     // Without an authid (anonymous), the session ID is the authid: unique and stable for the session's life.
     const session = realm.join(
       this,
