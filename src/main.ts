@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   if (isRedisStore(config.store)) {
     try {
       cluster = await RedisBackplane.connect(config.store, {
-        nodeId: config.nodeId === '' ? undefined : config.nodeId,
+        nodeId: config.nodeId,
         leaseMs: config.leaseTime,
         logger: nestRouterLogger('FoxWampCluster'),
         onFenced: () => fenced(),

@@ -118,7 +118,7 @@ export class RedisBackplane implements Backplane {
 
   /** Connects, takes this node's lease and starts the reaper; rejects (one line) when Redis cannot be reached. */
   static async connect(url: string, options: RedisBackplaneOptions = {}): Promise<RedisBackplane> {
-    const connection = new RedisConnection(parseRedisUrl(url), options);
+    const connection = new RedisConnection(parseRedisUrl(url), { autoPipelining: true, ...options });
     const backplane = new RedisBackplane(connection, options);
     try {
       await connection.connected();

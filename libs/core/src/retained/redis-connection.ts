@@ -67,6 +67,11 @@ export interface RedisConnectionOptions {
   readonly maxReconnectDelayMs?: number;
   /** How long the first connection may take (default 5 s). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Sends the commands issued in one tick as one write (default off: it delays every command to the next tick,
+   * which costs one-at-a-time writes more than it saves). On for the cluster's busy many-in-flight connection.
+   */
+  readonly autoPipelining?: boolean;
 }
 
 export type HealthListener = (healthy: boolean, error: Error | undefined) => void;
@@ -111,8 +116,8 @@ export class RedisConnection {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      // Off: it delays each command to the next tick, which costs the one-at-a-time retained writes more than batching saves.
-      enableAutoPipelining: false,
+      // Off unless asked: it delays each command to the next tick, which costs the one-at-a-time retained writes more than batching saves.
+      enableAutoPipelining: options.autoPipelining ?? false,
       commandTimeout: options.commandTimeoutMs ?? 10_000,
       connectTimeout: options.connectTimeoutMs ?? 5000,
       retryStrategy: (attempt) => Math.min(attempt * 100, maxDelay),
