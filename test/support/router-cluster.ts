@@ -74,10 +74,11 @@ export async function startRouterCluster(nodeIds: readonly string[], leaseMs: nu
 
 /**
  * Resolves once the router process `session` is on counts `callees` callees of `procedure` (Registration Meta
- * API, which shows that process's dealer, proxies of other processes' callees included). REGISTERED on one
- * process does not mean the others know of the callee yet: the registry change reaches them over Redis pub/sub,
- * so a call placed on another process a moment later can still find no callee. Tests about what happens to
- * calls wait for this; there is no event to await, so this polls, bounded.
+ * API, which shows that process's dealer, proxies of other processes' callees included). A call that finds no
+ * callee reads the cluster's registry before it fails, so a single callee is reached right after REGISTERED;
+ * but a second callee of a shared registration joins the other processes' round robin only when its
+ * announcement arrives over Redis pub/sub. Tests about how calls are spread wait for this; there is no event
+ * to await, so this polls, bounded.
  */
 export async function calleesVisible(session: AutobahnSession, procedure: string, callees: number, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs;

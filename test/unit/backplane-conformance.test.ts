@@ -263,6 +263,21 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
     await expect(caller.call('math.fail')).rejects.toMatchObject({ uri: 'app.error.nope', args: ['why'] });
   });
 
+  it('reaches a callee registered on the other process as soon as it is registered, and refuses unknown procedures', async () => {
+    cluster = await startCluster(name);
+    const caller = on(cluster.a);
+    for (let i = 0; i < 20; i++) {
+      const callee = on(cluster.b);
+      const procedure = `fresh.p${i}`;
+      callee.register(procedure, () => i);
+      // The local registration is confirmed by the registry before a client would hear REGISTERED.
+      await cluster.b.confirmRegistration(callee.session, [...callee.session.registrations][0]!);
+      // No wait for the announcement to reach the caller's process: the call finds the callee anyway.
+      expect((await caller.call(procedure)).args).toEqual([i]);
+    }
+    await expect(caller.call('no.such.thing')).rejects.toMatchObject({ uri: 'wamp.error.no_such_procedure' });
+  });
+
   it('shares a round-robin registration between callees on both processes', async () => {
     cluster = await startCluster(name);
     on(cluster.a).register('who', () => 'a', { invoke: 'roundrobin' });

@@ -133,6 +133,8 @@ export interface RealmBackplane {
   addCallee(callee: RemoteCallee): Promise<void>;
   removeCallee(sessionId: number, match: MatchPolicy, uri: string): Promise<void>;
   send(node: string, message: NodeMessage): void;
+  /** Every callee the cluster's registry holds now (this node's included). */
+  callees(): Promise<RemoteCallee[]>;
   sessions(): Promise<ClusterSessionInfo[]>;
   close(): Promise<void>;
 }

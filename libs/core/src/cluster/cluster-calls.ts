@@ -73,6 +73,20 @@ export class ClusterCalls {
     }
   }
 
+  /**
+   * A call found no registration here: the registry may hold one that another process confirmed (its callee
+   * already heard REGISTERED) but whose announcement has not arrived yet. Reading the registry comes after
+   * that confirmation in the engine's order, so it finds it.
+   */
+  async lookFurther(): Promise<void> {
+    for (const callee of await this.backplane.callees()) {
+      if (callee.node === this.backplane.node) continue;
+      const proxy = this.calleeProxies.get(`${callee.node}|${callee.sessionId}`);
+      if (proxy !== undefined && [...proxy.registrations].some((held) => held.uri === callee.uri && held.match === callee.match)) continue;
+      this.calleeAdded(callee);
+    }
+  }
+
   /** A local callee left a registration (unregistered, or its session left). */
   withdrawn(session: Session, registration: Registration): void {
     this.backplane.removeCallee(session.id, registration.match, registration.uri).catch((error: unknown) => {

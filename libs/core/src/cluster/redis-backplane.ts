@@ -262,11 +262,12 @@ class RedisRealmBackplane implements RealmBackplane {
     await this.cluster.listen(`${this.base}ctl`, (message) => this.onControl(message));
     await this.cluster.listen(`${this.base}n:${this.node}`, (message) => this.onNodeMessage(message));
     // Callees that registered before this node listened (one announced meanwhile is added twice: harmless).
-    const callees = await this.cluster.run((client) => client.hvals(`${this.base}callees`));
-    for (const json of callees) {
-      const callee = JSON.parse(json) as RemoteCallee;
-      if (callee.node !== this.node) listener.calleeAdded(callee);
-    }
+    for (const callee of await this.callees()) if (callee.node !== this.node) listener.calleeAdded(callee);
+  }
+
+  async callees(): Promise<RemoteCallee[]> {
+    const values = await this.cluster.run((client) => client.hvals(`${this.base}callees`));
+    return values.map((json) => JSON.parse(json) as RemoteCallee);
   }
 
   async publish(event: ClusterEvent, keep: boolean): Promise<number> {

@@ -240,6 +240,8 @@ return eraseSession(ARGV[2], ARGV[3], ARGV[4])
 export const CLUSTER_REGISTER = `${PRELUDE}${FENCE}
 local B = ARGV[2]
 local policy = ARGV[5]
+-- The same callee confirmed twice (a retry): nothing changes.
+if redis.call('HEXISTS', B .. 'callees', ARGV[6]) == 1 then return {1} end
 local current = redis.call('HGET', B .. 'regs', ARGV[4])
 if current then
   local registered, count = string.match(current, '^(%S+) (%d+)$')

@@ -26,6 +26,11 @@ export class Call {
   timer: NodeJS.Timeout | undefined;
   /** A progressive call invocation whose caller has not sent its final chunk yet. */
   streaming: boolean;
+  /**
+   * The call this one became: a call of a procedure this process did not know yet waits for the cluster's
+   * registry (`Dealer.onMissingProcedure`), then goes on as a new call, which cancels and chunks follow.
+   */
+  rerouted: Call | undefined;
   /** Chunks that arrived while the call was queued, sent after its first INVOCATION. */
   chunks: Array<{ readonly payload: Payload; readonly progress: boolean }> | undefined;
 

@@ -48,6 +48,13 @@ export class Dealer {
   private readonly exactReducers = new Map<string, Registration>();
   private readonly reducerPatterns = new TopicIndex<Registration>();
 
+  /**
+   * Asked when a call finds no registration, before it fails; the call looks again once it resolves (a
+   * cluster reads its registry, which holds registrations other processes have confirmed but whose
+   * announcement has not reached this one yet). Absent: the call fails at once.
+   */
+  onMissingProcedure: ((procedure: string) => Promise<unknown>) | undefined;
+
   constructor(private readonly limits: DealerLimits) {}
 
   get registrationCount(): number {
@@ -115,10 +122,45 @@ export class Dealer {
   /** Routes a call. The outcome reaches `sink`; the returned call can be used to find it again. */
   call(caller: Session, procedure: string, levels: readonly string[], payload: Payload, options: CallOptions, sink: CallSink): Call {
     const registration = this.lookup(procedure, levels);
-    if (registration === undefined) {
-      throw new RouterError(ErrorUri.noSuchProcedure, `no callee registered for procedure ${procedure}`);
-    }
-    return this.callRegistration(caller, registration, procedure, payload, options, sink);
+    if (registration !== undefined) return this.callRegistration(caller, registration, procedure, payload, options, sink);
+    if (this.onMissingProcedure === undefined) throw noSuchProcedure(procedure);
+    return this.callAfterLookup(this.onMissingProcedure, caller, procedure, levels, payload, options, sink);
+  }
+
+  /**
+   * A call that waits (queued on a placeholder registration, so the caller may cancel it or leave) until
+   * `onMissingProcedure` has looked further, then goes on as a new call or fails with no_such_procedure.
+   */
+  private callAfterLookup(
+    lookFurther: (procedure: string) => Promise<unknown>,
+    caller: Session,
+    procedure: string,
+    levels: readonly string[],
+    payload: Payload,
+    options: CallOptions,
+    sink: CallSink,
+  ): Call {
+    const placeholder = new Registration(0, procedure, 'exact', { kind: 'levels', levels: [...levels], rest: false }, 'single');
+    const call = new Call(caller, procedure, placeholder, payload, options, sink);
+    caller.calls.add(call);
+    placeholder.queue.push(call);
+    const resume = () => {
+      if (call.state === 'done' || call.sink === DISCARDING_SINK) return;
+      this.dequeue(call);
+      caller.calls.delete(call);
+      const registration = this.lookup(procedure, levels);
+      if (registration === undefined) return call.sink.error(noSuchProcedure(procedure));
+      try {
+        const next = this.callRegistration(caller, registration, procedure, payload, options, call.sink);
+        call.rerouted = next;
+        for (const chunk of call.chunks ?? []) this.continueCall(next, chunk.payload, chunk.progress);
+        call.chunks = undefined;
+      } catch (error) {
+        call.sink.error(error instanceof RouterError ? error : new RouterError(ErrorUri.runtimeError, String(error)));
+      }
+    };
+    lookFurther(procedure).then(resume, resume);
+    return call;
   }
 
   /**
@@ -182,6 +224,7 @@ export class Dealer {
    * chunks: it is over (the callee may answer before the last chunk) or its last chunk was sent.
    */
   continueCall(call: Call, payload: Payload, progress: boolean): boolean {
+    if (call.rerouted !== undefined) return this.continueCall(call.rerouted, payload, progress);
     if (call.state === 'done' || !call.streaming || call.sink === DISCARDING_SINK) return false;
     call.streaming = progress;
     if (call.state === 'invoked') {
@@ -205,6 +248,7 @@ export class Dealer {
    * cannot be interrupted gets `skip`. A call that is over, or already answered, is left alone.
    */
   cancel(call: Call, mode: CancelMode, error = new RouterError(ErrorUri.canceled, 'the call was canceled')): void {
+    if (call.rerouted !== undefined) return this.cancel(call.rerouted, mode, error);
     if (call.state === 'done' || call.sink === DISCARDING_SINK) return;
     if (call.state === 'queued') {
       this.dequeue(call);
@@ -395,6 +439,10 @@ export class Dealer {
   private missing(callee: Session, invocationId: number): InvocationAnswer {
     return invocationId >= 1 && invocationId <= callee.invocationIds.current ? 'stale' : 'unknown';
   }
+}
+
+function noSuchProcedure(procedure: string): RouterError {
+  return new RouterError(ErrorUri.noSuchProcedure, `no callee registered for procedure ${procedure}`);
 }
 
 /** A procedure and a reducer of the same URI and match policy are two registrations. */

@@ -113,6 +113,7 @@ export class Realm {
       this.clusterPublications = publications;
       this.clusterCalls = calls;
       this.pipeline.joinCluster(publications);
+      this.dealer.onMissingProcedure = () => calls.lookFurther();
       joined = backplane.start({
         event: (event) => publications.deliver(event),
         waiterApplied: (waiterId) => publications.waiterApplied(waiterId),
