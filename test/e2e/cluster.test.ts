@@ -98,6 +98,34 @@ describe('publications across router processes', () => {
     expect(ids.every((id, i) => typeof id === 'number' && (i === 0 || id > ids[i - 1]!))).toBe(true);
   });
 
+  it('an MQTT shared subscription with members on n2 and n3 gets each message of a publisher on n1 exactly once, on both processes', async () => {
+    const p = uniquePrefix();
+    const [publisher, onTwo, onThree] = await Promise.all([mqttOn('n1'), mqttOn('n2'), mqttOn('n3')]);
+    await onTwo.client.subscribeAsync(`$share/workers/${p}/job`, { qos: 1 });
+    await onThree.client.subscribeAsync(`$share/workers/${p}/job`, { qos: 1 });
+    const all = () => [...onTwo.inbox.messages, ...onThree.inbox.messages].map((message) => message.text);
+    // Either inbox may take the arrival that makes the condition true: wait on both.
+    const until = (condition: () => boolean, what: string, timeoutMs: number) =>
+      Promise.any([onTwo.inbox.waitUntil(condition, what, timeoutMs), onThree.inbox.waitUntil(condition, what, timeoutMs)]);
+    // The processes learn of each other's members over Redis pub/sub: probe until a probe lands exactly once.
+    for (let probe = 0; ; probe++) {
+      await publisher.client.publishAsync(`${p}/job`, `probe ${probe}`, { qos: 1 });
+      await until(() => all().includes(`probe ${probe}`), `probe ${probe}`, 5000).catch(() => undefined);
+      if (all().filter((text) => text === `probe ${probe}`).length === 1 && probe >= 2) break;
+      if (probe > 50) throw new Error(`the shared subscription did not settle: ${JSON.stringify(all())}`);
+    }
+    const count = 40;
+    for (let i = 0; i < count; i++) await publisher.client.publishAsync(`${p}/job`, `job ${i}`, { qos: 1 });
+    await until(() => all().filter((text) => text.startsWith('job ')).length >= count, `${count} jobs`, 10_000);
+    // A marker after the jobs: anything duplicated would have arrived before it.
+    await publisher.client.publishAsync(`${p}/job`, 'marker', { qos: 1 });
+    await until(() => all().includes('marker'), 'the marker', 10_000);
+    const jobs = all().filter((text) => text.startsWith('job '));
+    expect([...jobs].sort()).toEqual(Array.from({ length: count }, (_, i) => `job ${i}`).sort());
+    expect(onTwo.inbox.messages.some((message) => message.text.startsWith('job '))).toBe(true);
+    expect(onThree.inbox.messages.some((message) => message.text.startsWith('job '))).toBe(true);
+  });
+
   it('an MQTT.js publisher on n3 reaches autobahn subscribers on n1 and n2 as args [value]', async () => {
     const p = uniquePrefix();
     const [device, first, second] = await Promise.all([mqttOn('n3'), wampOn('n1'), wampOn('n2')]);

@@ -111,6 +111,8 @@ export interface RealmBackplaneListener {
   calleeAdded(callee: RemoteCallee): void;
   calleeRemoved(node: string, sessionId: number, match: MatchPolicy, uri: string): void;
   nodeMessage(message: NodeMessage): void;
+  /** A node has members of a shared subscription (`key`: `Subscription.key`) now, or has none any more. */
+  shareChanged(node: string, key: string, present: boolean): void;
   /** A node instance is gone (reaped or retired): what it held in the engine is already cleaned up. */
   nodeDown(node: string): void;
 }
@@ -133,6 +135,10 @@ export interface RealmBackplane {
   addCallee(callee: RemoteCallee): Promise<void>;
   removeCallee(sessionId: number, match: MatchPolicy, uri: string): Promise<void>;
   send(node: string, message: NodeMessage): void;
+  /** This node has members of the shared subscription `key` now (`present`), or none any more. */
+  share(key: string, present: boolean): Promise<void>;
+  /** The nodes with members of each shared subscription, as `[node, key]` pairs. */
+  shares(): Promise<[string, string][]>;
   /** Every callee the cluster's registry holds now (this node's included). */
   callees(): Promise<RemoteCallee[]>;
   sessions(): Promise<ClusterSessionInfo[]>;

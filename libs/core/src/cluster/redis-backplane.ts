@@ -33,6 +33,7 @@ import {
   CLUSTER_RETIRE,
   CLUSTER_SESSION_JOIN,
   CLUSTER_SESSION_LEAVE,
+  CLUSTER_SHARE,
   CLUSTER_UNREGISTER,
   CLUSTER_WRITE,
 } from './redis-cluster-scripts.js';
@@ -62,6 +63,7 @@ const SCRIPTS = {
   clusterReap: CLUSTER_REAP,
   clusterRetire: CLUSTER_RETIRE,
   clusterOpenRealm: CLUSTER_OPEN_REALM,
+  clusterShare: CLUSTER_SHARE,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -263,6 +265,16 @@ class RedisRealmBackplane implements RealmBackplane {
     await this.cluster.listen(`${this.base}n:${this.node}`, (message) => this.onNodeMessage(message));
     // Callees that registered before this node listened (one announced meanwhile is added twice: harmless).
     for (const callee of await this.callees()) if (callee.node !== this.node) listener.calleeAdded(callee);
+    for (const [node, key] of await this.shares()) if (node !== this.node) listener.shareChanged(node, key, true);
+  }
+
+  async share(key: string, present: boolean): Promise<void> {
+    await this.cluster.script('clusterShare', this.base, `${this.node}|${key}`, present ? '+' : '-');
+  }
+
+  async shares(): Promise<[string, string][]> {
+    const fields = await this.cluster.run((client) => client.hkeys(`${this.base}shares`));
+    return fields.map((field) => splitShareField(field));
   }
 
   async callees(): Promise<RemoteCallee[]> {
@@ -335,6 +347,9 @@ class RedisRealmBackplane implements RealmBackplane {
     if (text.startsWith('R+ ')) {
       const callee = JSON.parse(text.slice(3)) as RemoteCallee;
       if (callee.node !== this.node) this.listener?.calleeAdded(callee);
+    } else if (text.startsWith('S+ ') || text.startsWith('S- ')) {
+      const [node, key] = splitShareField(text.slice(3));
+      if (node !== this.node) this.listener?.shareChanged(node, key, text[1] === '+');
     } else if (text.startsWith('R- ')) {
       const field = parseCalleeField(text.slice(3));
       if (field !== undefined && field.node !== this.node) this.listener?.calleeRemoved(field.node, field.sessionId, field.match, field.uri);
@@ -356,6 +371,11 @@ export class RegistrationConflict extends Error {
   constructor(readonly registeredPolicy: string) {
     super(`registered in the cluster with invocation policy '${registeredPolicy}'`);
   }
+}
+
+function splitShareField(field: string): [node: string, key: string] {
+  const bar = field.indexOf('|');
+  return [field.slice(0, bar), field.slice(bar + 1)];
 }
 
 function calleeField(node: string, sessionId: number, match: MatchPolicy, uri: string): string {

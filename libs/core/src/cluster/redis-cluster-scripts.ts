@@ -12,6 +12,8 @@
  *   <base>nc:<node>         set: callee fields of a node instance
  *   <base>regs              hash: `<match>|<uri>` → "<invocation policy> <callee count>"
  *   <base>conf              hash: the realm's history retention (max-events, max-age)
+ *   <base>shares            hash: `<node>|<shared subscription key>` → 1, for each node with members of it
+ *   <base>nsh:<node>        set: the shares fields of a node instance
  * Global keys: <prefix>:nodes (sorted set: node instance → lease expiry, ms), <prefix>:realms (set).
  * Channels: <base>ev (events: "<eventId> <event bytes>"), <base>ctl (registry changes), <base>n:<node>
  * (messages for one node instance: applied parked publishes, forwarded calls), <prefix>:cluster (node departures: "DOWN <node>").
@@ -179,6 +181,11 @@ local function retire(node)
     redis.call('DEL', B .. 'ns:' .. node)
     for _, field in ipairs(redis.call('SMEMBERS', B .. 'nc:' .. node)) do dropCallee(B, field) end
     redis.call('DEL', B .. 'nc:' .. node)
+    for _, field in ipairs(redis.call('SMEMBERS', B .. 'nsh:' .. node)) do
+      redis.call('HDEL', B .. 'shares', field)
+      redis.call('PUBLISH', B .. 'ctl', 'S- ' .. field)
+    end
+    redis.call('DEL', B .. 'nsh:' .. node)
   end
   redis.call('ZREM', P .. ':nodes', node)
   redis.call('PUBLISH', P .. ':cluster', 'DOWN ' .. node)
@@ -294,5 +301,22 @@ return 1
 export const CLUSTER_OPEN_REALM = `${PRELUDE}
 redis.call('SADD', P .. ':realms', ARGV[4])
 redis.call('HSET', ARGV[2] .. 'conf', 'max-events', ARGV[5], 'max-age', ARGV[6])
+return 1
+`;
+
+/**
+ * A node has members of a shared subscription now (`+`), or no more (`-`). ARGV: 1 prefix, 2 realm base, 3 node,
+ * 4 `<node>|<subscription key>`, 5 '+' or '-'.
+ */
+export const CLUSTER_SHARE = `${PRELUDE}
+local B = ARGV[2]
+if ARGV[5] == '+' then
+  redis.call('HSET', B .. 'shares', ARGV[4], '1')
+  redis.call('SADD', B .. 'nsh:' .. ARGV[3], ARGV[4])
+  redis.call('PUBLISH', B .. 'ctl', 'S+ ' .. ARGV[4])
+elseif redis.call('HDEL', B .. 'shares', ARGV[4]) == 1 then
+  redis.call('SREM', B .. 'nsh:' .. ARGV[3], ARGV[4])
+  redis.call('PUBLISH', B .. 'ctl', 'S- ' .. ARGV[4])
+end
 return 1
 `;

@@ -37,6 +37,11 @@ export class Broker {
   private readonly byKey = new Map<string, Subscription>();
   private readonly byId = new Map<number, Subscription>();
   private readonly index = new TopicIndex<Subscription>();
+  /**
+   * In a cluster: whether this process delivers a publication to its members of a shared subscription (one
+   * process of those with members does). Absent: always.
+   */
+  shareOwner: ((subscription: Subscription, publicationId: number) => boolean) | undefined;
 
   get subscriptionCount(): number {
     return this.byId.size;
@@ -111,6 +116,7 @@ export class Broker {
         if (!subscription.filter.test(value)) return;
       }
       if (subscription.shareGroup !== undefined) {
+        if (this.shareOwner !== undefined && !this.shareOwner(subscription, publication.publicationId)) return;
         const member = subscription.nextShareMember(accepts);
         if (member !== undefined) {
           send(member, eventFor(subscription, publication, disclosed), subscription);

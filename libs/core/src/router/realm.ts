@@ -25,6 +25,7 @@ import { isValidUri, type UriCheck } from './uri.js';
 import type { ClusterSessionInfo, RealmBackplane } from '../cluster/backplane.js';
 import { ClusterCalls } from '../cluster/cluster-calls.js';
 import { ClusterPublications } from '../cluster/cluster-publications.js';
+import { ClusterShares } from '../cluster/cluster-shares.js';
 
 export interface RealmOptions {
   /** `loose` (default) or `strict` URI checks for this realm. */
@@ -114,13 +115,27 @@ export class Realm {
       this.clusterCalls = calls;
       this.pipeline.joinCluster(publications);
       this.dealer.onMissingProcedure = () => calls.lookFurther();
+      const shares = new ClusterShares(backplane, logger);
+      this.broker.shareOwner = (subscription, publicationId) => shares.owns(subscription, publicationId);
+      this.activityListeners.add({
+        subscribed: (_session, subscription, created) => {
+          if (created && subscription.shareGroup !== undefined) shares.local(subscription, true);
+        },
+        unsubscribed: (_session, subscription, removed) => {
+          if (removed && subscription.shareGroup !== undefined) shares.local(subscription, false);
+        },
+      });
       joined = backplane.start({
         event: (event) => publications.deliver(event),
         waiterApplied: (waiterId) => publications.waiterApplied(waiterId),
         calleeAdded: (callee) => calls.calleeAdded(callee),
         calleeRemoved: (node, sessionId, match, uri) => calls.calleeRemoved(node, sessionId, match, uri),
         nodeMessage: (message) => calls.message(message),
-        nodeDown: (node) => calls.nodeDown(node),
+        shareChanged: (node, key, present) => shares.changed(node, key, present),
+        nodeDown: (node) => {
+          calls.nodeDown(node);
+          shares.nodeDown(node);
+        },
       });
     }
     this.ready = Promise.all([joined, this.pipeline.start()]).then(() => this.tables.restore());
