@@ -61,10 +61,10 @@ function wampOn(nodeId: NodeId): Promise<AutobahnClient> {
 }
 
 /** An MQTT.js 5 client on one router process. */
-function mqttOn(nodeId: NodeId): Promise<ConnectedClient> {
+function mqttOn(nodeId: NodeId, options: Parameters<MqttTestClients['connect']>[0] = {}): Promise<ConnectedClient> {
   const set = new MqttTestClients(cluster.node(nodeId).mqttUrl!, 5);
   mqttSets.push(set);
-  return set.connect();
+  return set.connect(options);
 }
 
 /** A topic prefix of one test: retained state lives in Redis for the whole file. */
@@ -124,6 +124,32 @@ describe('publications across router processes', () => {
     expect([...jobs].sort()).toEqual(Array.from({ length: count }, (_, i) => `job ${i}`).sort());
     expect(onTwo.inbox.messages.some((message) => message.text.startsWith('job '))).toBe(true);
     expect(onThree.inbox.messages.some((message) => message.text.startsWith('job '))).toBe(true);
+  });
+
+  it('an MQTT client resumes its persistent session on another process: its subscription and the messages queued meanwhile come along', async () => {
+    const p = uniquePrefix();
+    const clientId = `roamer-${p}`;
+    const persistent = { clientId, clean: false, properties: { sessionExpiryInterval: 300 } };
+    const first = await mqttOn('n2', persistent);
+    await first.client.subscribeAsync(`${p}/inbox`, { qos: 1 });
+    await first.client.endAsync();
+    // While the client is away its session (on n2) keeps its subscription and queues QoS 1 messages.
+    const publisher = await mqttOn('n1');
+    for (let i = 0; i < 5; i++) await publisher.client.publishAsync(`${p}/inbox`, `queued ${i}`, { qos: 1 });
+    // It comes back to another process: n2 hands the session over to n3.
+    const back = await mqttOn('n3', persistent);
+    expect(back.connack.sessionPresent).toBe(true);
+    await back.inbox.waitForCount(5, 'the 5 queued messages', 10_000);
+    await publisher.client.publishAsync(`${p}/inbox`, 'live', { qos: 1 });
+    const messages = await back.inbox.waitForCount(6, 'the live message after them', 10_000);
+    expect(messages.map((message) => message.text)).toEqual(['queued 0', 'queued 1', 'queued 2', 'queued 3', 'queued 4', 'live']);
+    await back.client.endAsync();
+    // The session left n2: coming back there, the client finds it on n3 and takes it over again.
+    const again = await mqttOn('n2', persistent);
+    expect(again.connack.sessionPresent).toBe(true);
+    await publisher.client.publishAsync(`${p}/inbox`, 'after the second move', { qos: 1 });
+    const moved = await again.inbox.waitForCount(1, 'a message after the second move', 10_000);
+    expect(moved.map((message) => message.text)).toEqual(['after the second move']);
   });
 
   it('an MQTT.js publisher on n3 reaches autobahn subscribers on n1 and n2 as args [value]', async () => {

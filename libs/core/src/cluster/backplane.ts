@@ -101,7 +101,11 @@ export type NodeMessage =
   | { readonly type: 'result'; readonly key: string; readonly payload: Payload; readonly progress: boolean }
   | { readonly type: 'error'; readonly key: string; readonly uri: string; readonly message: string; readonly payload: Payload }
   /** The caller's node ended a caller's calls (the caller left). */
-  | { readonly type: 'caller-left'; readonly from: string; readonly caller: number };
+  | { readonly type: 'caller-left'; readonly from: string; readonly caller: number }
+  /** An MQTT client resumes its session on the sender's node: the owner hands the session over. */
+  | { readonly type: 'mqtt-claim'; readonly from: string; readonly key: string; readonly clientId: string; readonly authid: string | undefined }
+  /** The handed-over MQTT session (`MigratedSession`), or null when there is none for that client. */
+  | { readonly type: 'mqtt-state'; readonly key: string; readonly state: unknown };
 
 export interface RealmBackplaneListener {
   /** An event of the realm, from any node (this one included), in the engine's order. */
@@ -139,6 +143,11 @@ export interface RealmBackplane {
   share(key: string, present: boolean): Promise<void>;
   /** The nodes with members of each shared subscription, as `[node, key]` pairs. */
   shares(): Promise<[string, string][]>;
+  /**
+   * The MQTT session directory: which node holds a client's session (`get`: undefined when none, or when its node
+   * is gone), this node does now (`set`), or does no more (`drop`, only if it still is this node).
+   */
+  mqttOwner(clientId: string, op: 'get' | 'set' | 'drop'): Promise<string | undefined>;
   /** Every callee the cluster's registry holds now (this node's included). */
   callees(): Promise<RemoteCallee[]>;
   sessions(): Promise<ClusterSessionInfo[]>;

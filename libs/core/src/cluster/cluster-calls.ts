@@ -178,6 +178,8 @@ export class ClusterCalls {
         return;
       }
       case 'caller-left':
+      case 'mqtt-claim':
+      case 'mqtt-state':
         return;
     }
   }

@@ -32,6 +32,7 @@ import {
   CLUSTER_REGISTER,
   CLUSTER_RETIRE,
   CLUSTER_SESSION_JOIN,
+  CLUSTER_MQTT_OWNER,
   CLUSTER_SESSION_LEAVE,
   CLUSTER_SHARE,
   CLUSTER_UNREGISTER,
@@ -64,6 +65,7 @@ const SCRIPTS = {
   clusterRetire: CLUSTER_RETIRE,
   clusterOpenRealm: CLUSTER_OPEN_REALM,
   clusterShare: CLUSTER_SHARE,
+  clusterMqttOwner: CLUSTER_MQTT_OWNER,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -266,6 +268,11 @@ class RedisRealmBackplane implements RealmBackplane {
     // Callees that registered before this node listened (one announced meanwhile is added twice: harmless).
     for (const callee of await this.callees()) if (callee.node !== this.node) listener.calleeAdded(callee);
     for (const [node, key] of await this.shares()) if (node !== this.node) listener.shareChanged(node, key, true);
+  }
+
+  async mqttOwner(clientId: string, op: 'get' | 'set' | 'drop'): Promise<string | undefined> {
+    const owner = (await this.cluster.script('clusterMqttOwner', this.base, clientId, op)) as Buffer | null;
+    return owner === null ? undefined : owner.toString('utf8');
   }
 
   async share(key: string, present: boolean): Promise<void> {

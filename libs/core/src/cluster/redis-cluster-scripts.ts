@@ -12,6 +12,7 @@
  *   <base>nc:<node>         set: callee fields of a node instance
  *   <base>regs              hash: `<match>|<uri>` → "<invocation policy> <callee count>"
  *   <base>conf              hash: the realm's history retention (max-events, max-age)
+ *   <base>mqtt              hash: MQTT client ID → the node holding its session
  *   <base>shares            hash: `<node>|<shared subscription key>` → 1, for each node with members of it
  *   <base>nsh:<node>        set: the shares fields of a node instance
  * Global keys: <prefix>:nodes (sorted set: node instance → lease expiry, ms), <prefix>:realms (set).
@@ -319,4 +320,24 @@ elseif redis.call('HDEL', B .. 'shares', ARGV[4]) == 1 then
   redis.call('PUBLISH', B .. 'ctl', 'S- ' .. ARGV[4])
 end
 return 1
+`;
+
+/**
+ * The MQTT session directory. ARGV: 1 prefix, 2 realm base, 3 node, 4 client ID, 5 'get' | 'set' | 'drop'.
+ * `get` answers the owner only while its lease holds (a dead node's sessions are gone with it).
+ */
+export const CLUSTER_MQTT_OWNER = `${PRELUDE}
+local key = ARGV[2] .. 'mqtt'
+local op = ARGV[5]
+if op == 'set' then
+  redis.call('HSET', key, ARGV[4], ARGV[3])
+  return ARGV[3]
+end
+local owner = redis.call('HGET', key, ARGV[4])
+if op == 'drop' then
+  if owner == ARGV[3] then redis.call('HDEL', key, ARGV[4]) end
+  return false
+end
+if owner and not leaseLost(owner) then return owner end
+return false
 `;

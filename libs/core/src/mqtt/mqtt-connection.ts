@@ -18,14 +18,14 @@ import { ErrorUri, RouterError } from '../router/errors.js';
 import type { RouterLogger } from '../router/logger.js';
 import type { MessageProperties } from '../router/payload.js';
 import { wampUriOf, type TopicLevels } from '../router/topic.js';
-import { authenticateMqttClient, type MqttCredentials } from './mqtt-authentication.js';
+import { authenticateMqttClient, type MqttAdmission, type MqttCredentials } from './mqtt-authentication.js';
 import type { MqttGate } from './mqtt-gate.js';
 import { MqttPayload, mqttBytesOf } from './mqtt-payload.js';
 import { encodePublish, type PublishProperties } from './publish-encoder.js';
 import { decodeHotPacket } from './fast-decoder.js';
 import { PacketFramer } from './packet-framer.js';
 import { answerRequestWithCall } from './mqtt-request-call.js';
-import type { MqttSession, OutgoingMessage, QoS, SessionLink } from './mqtt-session.js';
+import type { MigratedSession, MqttSession, OutgoingMessage, QoS, SessionLink } from './mqtt-session.js';
 import { topicNameOf } from './mqtt-session.js';
 import { isWellFormedString, parseTopicFilter, parseTopicName, type ParsedFilter } from './mqtt-topics.js';
 import type { MqttTransport } from './mqtt-transport.js';
@@ -261,45 +261,58 @@ export class MqttConnection implements SessionLink {
     };
     const state: State = { phase: 'authenticating', backlog: [] };
     this.state = state;
+    // Once admitted (and, in a cluster, once a session held by another router process was handed over).
+    const proceed = (admitted: Exclude<MqttAdmission, { refusal: unknown }>, migrated: MigratedSession | undefined): void => {
+      const { session, present } = this.gate.attach(this, admitted.realm, clientId, clean, expirySeconds, admitted.identity, migrated);
+      const gate = this.authorizationGateFor(session);
+      this.state = { phase: 'connected', session, gate };
+      this.writePacket({
+        cmd: 'connack',
+        sessionPresent: present,
+        ...(this.version === 5
+          ? {
+              reasonCode: Reason.success,
+              properties: {
+                receiveMaximum: settings.receiveMaximum,
+                topicAliasMaximum: settings.topicAliasMaximum,
+                maximumPacketSize: settings.maxPacketSize,
+                retainAvailable: true,
+                wildcardSubscriptionAvailable: true,
+                subscriptionIdentifiersAvailable: true,
+                sharedSubscriptionAvailable: true,
+                ...(assigned ? { assignedClientIdentifier: clientId } : {}),
+                ...(serverKeepAlive !== undefined ? { serverKeepAlive } : {}),
+              },
+            }
+          : { returnCode: 0 }),
+      });
+      this.touchKeepAlive();
+      session.resume(this);
+      for (const backlogged of state.backlog) {
+        if (this.state.phase !== 'connected') break;
+        try {
+          this.dispatch(session, gate, backlogged);
+        } catch (error) {
+          this.fail(error);
+        }
+      }
+    };
     authenticateMqttClient(this.gate.router, this.gate.settings.defaultRealm, credentials).then(
       (admitted) => {
         if (this.state !== state) return;
         if ('refusal' in admitted) return this.refuseConnect(admitted.refusal, admitted.message);
         // A cluster node cut off from its engine takes no sessions (they would see only this process).
         if (this.gate.router.cluster?.healthy === false) return this.refuseConnect(Reason.serverUnavailable, 'the cluster engine is unavailable');
-        const { session, present } = this.gate.attach(this, admitted.realm, clientId, clean, expirySeconds, admitted.identity);
-        const gate = this.authorizationGateFor(session);
-        this.state = { phase: 'connected', session, gate };
-        this.writePacket({
-          cmd: 'connack',
-          sessionPresent: present,
-          ...(this.version === 5
-            ? {
-                reasonCode: Reason.success,
-                properties: {
-                  receiveMaximum: settings.receiveMaximum,
-                  topicAliasMaximum: settings.topicAliasMaximum,
-                  maximumPacketSize: settings.maxPacketSize,
-                  retainAvailable: true,
-                  wildcardSubscriptionAvailable: true,
-                  subscriptionIdentifiersAvailable: true,
-                  sharedSubscriptionAvailable: true,
-                  ...(assigned ? { assignedClientIdentifier: clientId } : {}),
-                  ...(serverKeepAlive !== undefined ? { serverKeepAlive } : {}),
-                },
-              }
-            : { returnCode: 0 }),
-        });
-        this.touchKeepAlive();
-        session.resume(this);
-        for (const backlogged of state.backlog) {
-          if (this.state.phase !== 'connected') break;
-          try {
-            this.dispatch(session, gate, backlogged);
-          } catch (error) {
-            this.fail(error);
-          }
-        }
+        const migrating = clean ? undefined : this.gate.claimElsewhere(admitted.realm, clientId, admitted.identity.authid);
+        if (migrating === undefined) return proceed(admitted, undefined);
+        migrating.then(
+          (migrated) => {
+            if (this.state === state) proceed(admitted, migrated);
+          },
+          () => {
+            if (this.state === state) proceed(admitted, undefined);
+          },
+        );
       },
       (error: unknown) => {
         if (this.state !== state) return;

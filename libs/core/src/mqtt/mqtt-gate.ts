@@ -4,7 +4,10 @@ import type { RouterLogger } from '../router/logger.js';
 import type { Realm } from '../router/realm.js';
 import type { Router } from '../router/router.js';
 import { MqttConnection, type WillMessage } from './mqtt-connection.js';
-import { MqttSession, type SessionOwner } from './mqtt-session.js';
+import { MqttSession, type MigratedSession, type QoS, type SessionOwner } from './mqtt-session.js';
+import { MqttSessionMigration } from './mqtt-session-migration.js';
+import { parseTopicFilter } from './mqtt-topics.js';
+import { plainPayload } from '../router/payload.js';
 import type { MqttTransport } from './mqtt-transport.js';
 import { Reason } from './reason-codes.js';
 import { SysTopics } from './sys-topics.js';
@@ -58,6 +61,8 @@ export class MqttGate implements SessionOwner {
   private readonly connections = new Set<MqttConnection>();
   private readonly pendingWills = new Map<MqttSession, { readonly will: WillMessage; readonly timer: NodeJS.Timeout | undefined }>();
   private readonly sysTopics: SysTopics | undefined;
+  /** Per clustered realm: sessions that move between router processes. */
+  private readonly migrations = new Map<string, MqttSessionMigration>();
 
   constructor(
     readonly router: Router,
@@ -107,6 +112,8 @@ export class MqttGate implements SessionOwner {
     clean: boolean,
     expirySeconds: number,
     identity: Identity & { readonly authmethod: string },
+    /** The session another router process of the cluster handed over for this client (see `claimElsewhere`). */
+    migrated?: MigratedSession,
   ): { session: MqttSession; present: boolean } {
     const key = `${realm.name}\u0000${clientId}`;
     let session = this.sessions.get(key);
@@ -124,7 +131,7 @@ export class MqttGate implements SessionOwner {
         session = undefined;
       }
     }
-    const present = session !== undefined;
+    let present = session !== undefined;
     if (session === undefined) {
       session = new MqttSession(clientId, realm.name, this, { maxQueuedMessages: this.settings.maxQueuedMessages });
       session.realmSession = realm.join(session, {
@@ -138,7 +145,12 @@ export class MqttGate implements SessionOwner {
         ...(connection.transport.remoteAddress === undefined ? {} : { remoteAddress: connection.transport.remoteAddress }),
       });
       this.sessions.set(key, session);
+      if (migrated !== undefined && !clean) {
+        this.restore(session, migrated);
+        present = true;
+      }
     }
+    if (realm.clustered) this.migrationFor(realm)?.owned(clientId);
     clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
     // A connection to the session within the will delay means the will is not sent (MQTT-3.1.3-9).
@@ -151,6 +163,82 @@ export class MqttGate implements SessionOwner {
     // After the CONNACK step, so the new connection counts.
     if (!present) queueMicrotask(() => this.sysTopics?.publish());
     return { session, present };
+  }
+
+  /**
+   * In a cluster, for a client that resumes its session (clean start off) with no session here: the session
+   * another router process holds, handed over; undefined (at once) when this realm is this process's alone or
+   * the session is here.
+   */
+  claimElsewhere(realm: Realm, clientId: string, authid: string | undefined): Promise<MigratedSession | undefined> | undefined {
+    if (!realm.clustered || this.sessions.has(`${realm.name}\u0000${clientId}`)) return undefined;
+    return this.migrationFor(realm)?.claim(clientId, authid);
+  }
+
+  private migrationFor(realm: Realm): MqttSessionMigration | undefined {
+    const backplane = realm.backplane;
+    if (backplane === undefined) return undefined;
+    let migration = this.migrations.get(realm.name);
+    if (migration === undefined) {
+      migration = new MqttSessionMigration(realm, backplane, (clientId, authid) => this.handOver(realm, clientId, authid), this.logger);
+      this.migrations.set(realm.name, migration);
+    }
+    return migration;
+  }
+
+  /** Another process's client takes its session: its state goes there, and the session ends here without a trace. */
+  private handOver(realm: Realm, clientId: string, authid: string | undefined): MigratedSession | undefined {
+    const key = `${realm.name}\u0000${clientId}`;
+    let session = this.sessions.get(key);
+    if (session === undefined) return undefined;
+    // Only the same user resumes a session (as locally).
+    if (authid !== undefined && session.realmSession.info.authid !== authid) return undefined;
+    // A connected client is taken over, as by a local connection (its will is due as for any lost connection).
+    session.link?.disconnect(Reason.sessionTakenOver, 'another connection took the session over');
+    session = this.sessions.get(key);
+    if (session === undefined) return undefined;
+    const state = session.exportState(plainPayload);
+    this.sessions.delete(key);
+    clearTimeout(session.expiryTimer);
+    // A will still waiting for its delay is cancelled: the client is back, on another process (MQTT-3.1.3-9).
+    const pending = this.pendingWills.get(session);
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      this.pendingWills.delete(session);
+    }
+    session.detach();
+    session.realmSession.realm.leave(session.realmSession);
+    return state;
+  }
+
+  /** Subscribes a handed-over session's filters again, here, and takes what waited for its client. */
+  private restore(session: MqttSession, state: MigratedSession): void {
+    const realm = session.realmSession.realm;
+    for (const wanted of state.subscriptions) {
+      const filter = parseTopicFilter(wanted.filter);
+      if (filter === undefined) continue;
+      try {
+        const subscription = realm.subscribeTo(session.realmSession, {
+          uri: filter.uri,
+          match: filter.match,
+          pattern: filter.pattern,
+          source: `mqtt\u0000${filter.filter}`,
+          ...(filter.shareGroup === undefined ? {} : { shareGroup: filter.shareGroup }),
+        });
+        session.addSubscription(wanted.filter, {
+          parsed: filter,
+          qos: wanted.qos as QoS,
+          noLocal: wanted.noLocal,
+          retainAsPublished: wanted.retainAsPublished,
+          retainHandling: wanted.retainHandling,
+          subscriptionId: wanted.subscriptionId,
+          subscription,
+        });
+      } catch (error) {
+        this.logger.warn('a handed-over MQTT subscription was refused', { clientId: session.clientId, filter: wanted.filter, error: String(error) });
+      }
+    }
+    session.importPending(state);
   }
 
   /** A connection ended: its session waits for its expiry, and its will (if any) is due. */
@@ -189,6 +277,7 @@ export class MqttGate implements SessionOwner {
     const key = `${session.realmName}\u0000${session.clientId}`;
     if (this.sessions.get(key) !== session) return;
     this.sessions.delete(key);
+    this.migrations.get(session.realmName)?.released(session.clientId);
     clearTimeout(session.expiryTimer);
     const link = session.link;
     session.detach();

@@ -34,6 +34,24 @@ export interface InFlightMessage {
   state: 'publish' | 'pubrel';
 }
 
+/**
+ * What a session carries to another router process of the cluster when its client resumes it there: its
+ * subscriptions (as SUBSCRIBE asked for them), what waits for the client, and the QoS 2 packet IDs received.
+ */
+export interface MigratedSession {
+  readonly subscriptions: readonly {
+    readonly filter: string;
+    readonly qos: QoS;
+    readonly noLocal: boolean;
+    readonly retainAsPublished: boolean;
+    readonly retainHandling: 0 | 1 | 2;
+    readonly subscriptionId: number | undefined;
+  }[];
+  /** In-flight messages first (in packet-ID order), then the queue: all to be sent again. */
+  readonly pending: readonly OutgoingMessage[];
+  readonly receivedQos2: readonly number[];
+}
+
 /** What the session needs from the network connection it is attached to. */
 export interface SessionLink {
   /** The client's Receive Maximum: how many QoS 1/2 PUBLISHes may be unacknowledged. */
@@ -229,6 +247,29 @@ export class MqttSession implements SessionPeer {
 
   detach(): void {
     this.link = undefined;
+  }
+
+  /** Its state for another process (payloads as plain data): the caller ends this session right after. */
+  exportState(plain: (payload: Payload) => Payload): MigratedSession {
+    const messages = [...[...this.inFlight.values()].filter((entry) => entry.state === 'publish').map((entry) => entry.message), ...this.queue];
+    return {
+      subscriptions: [...this.subscriptions].map(([filter, entry]) => ({
+        filter,
+        qos: entry.qos,
+        noLocal: entry.noLocal,
+        retainAsPublished: entry.retainAsPublished,
+        retainHandling: entry.retainHandling,
+        subscriptionId: entry.subscriptionId,
+      })),
+      pending: messages.map((message) => ({ ...message, payload: plain(message.payload) })),
+      receivedQos2: [...this.receivedQos2],
+    };
+  }
+
+  /** Takes what another process's session had waiting (its subscriptions are restored by the gate). */
+  importPending(state: MigratedSession): void {
+    for (const message of state.pending) this.queue.push(message);
+    for (const packetId of state.receivedQos2) this.receivedQos2.add(packetId);
   }
 
   get queuedCount(): number {

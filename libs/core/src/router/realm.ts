@@ -22,7 +22,7 @@ import type { Subscription, SubscriptionFilter, SubscriptionSpec } from './subsc
 import { topicKey, topicKeyOfUri, type TopicLevels } from './topic.js';
 import { parseWampPattern, uriUseFor, type MatchPolicy, type TopicPattern } from './topic-pattern.js';
 import { isValidUri, type UriCheck } from './uri.js';
-import type { ClusterSessionInfo, RealmBackplane } from '../cluster/backplane.js';
+import type { ClusterSessionInfo, NodeMessage, RealmBackplane } from '../cluster/backplane.js';
 import { ClusterCalls } from '../cluster/cluster-calls.js';
 import { ClusterPublications } from '../cluster/cluster-publications.js';
 import { ClusterShares } from '../cluster/cluster-shares.js';
@@ -74,6 +74,8 @@ export class Realm {
   private readonly joinListeners = new Set<SessionListener>();
   private readonly leaveListeners = new Set<SessionListener>();
   private readonly activityListeners = new Set<RealmActivityListener>();
+  /** Who takes node messages of a type other than RPC's (the MQTT gate: session hand-over). */
+  private readonly nodeMessageHandlers = new Map<NodeMessage['type'], (message: NodeMessage) => void>();
 
   constructor(
     readonly name: string,
@@ -130,7 +132,11 @@ export class Realm {
         waiterApplied: (waiterId) => publications.waiterApplied(waiterId),
         calleeAdded: (callee) => calls.calleeAdded(callee),
         calleeRemoved: (node, sessionId, match, uri) => calls.calleeRemoved(node, sessionId, match, uri),
-        nodeMessage: (message) => calls.message(message),
+        nodeMessage: (message) => {
+          const handler = this.nodeMessageHandlers.get(message.type);
+          if (handler !== undefined) handler(message);
+          else calls.message(message);
+        },
         shareChanged: (node, key, present) => shares.changed(node, key, present),
         nodeDown: (node) => {
           calls.nodeDown(node);
@@ -195,6 +201,11 @@ export class Realm {
   /** Whether the realm spans several router processes. */
   get clustered(): boolean {
     return this.backplane !== undefined;
+  }
+
+  /** In a cluster: takes the node messages of `type` (one handler per type). */
+  handleNodeMessages(type: NodeMessage['type'], handler: (message: NodeMessage) => void): void {
+    this.nodeMessageHandlers.set(type, handler);
   }
 
   /** Every session of the cluster (the engine's directory); undefined when the realm is this process's alone. */
