@@ -81,7 +81,7 @@ async function measure(size: number): Promise<Row> {
   const step = (what: string) => process.stderr.write(`[${size} process(es)] ${what}\n`);
   const redis = await startRedis();
   const servers: Awaited<ReturnType<typeof startBenchServer>>[] = [];
-  for (let i = 0; i < size; i++) servers.push(await startBenchServer(['--store', redis.url, '--node-id', `bench${i + 1}`, '--no-metrics']));
+  for (let i = 0; i < size; i++) servers.push(await startBenchServer(['--store', redis.url, '--node-id', `bench${i + 1}`, '--no-metrics', '--lease-time', '15000']));
   try {
     step('throughput');
     // Throughput: a publisher and a subscriber per process.
