@@ -1,29 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalClient, RedisBackplane, RedisStoreProvider, Router, RouterError, type LocalEvent, type Realm } from '@fox-wamp/core';
+import { LocalClient, RedisBackplane, RedisStoreProvider, Router, RouterError, type Realm } from '@fox-wamp/core';
 import { startRedis, type RunningRedis } from '../support/redis-process.js';
+import { LocalEvents } from '../support/local-events.js';
 
 /**
  * One suite of semantic cases, run on the memory backplane (one router process: the reference model) and on
  * the Redis backplane (two routers in this process on one Redis, the clients of each case spread over both).
  * Whatever a case sees on one process it must see across two.
  */
-
-/** Collects a subscriber's events; `count(n)` waits for the n-th. */
-class Events {
-  readonly received: LocalEvent[] = [];
-  private waiters: (() => void)[] = [];
-  readonly handler = (event: LocalEvent) => {
-    this.received.push(event);
-    for (const wake of this.waiters.splice(0)) wake();
-  };
-  async count(n: number): Promise<LocalEvent[]> {
-    while (this.received.length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    return this.received;
-  }
-  get args(): unknown[] {
-    return this.received.map((event) => event.args[0]);
-  }
-}
 
 interface Cluster {
   /** The realm on the first and on the second node (the same realm on the memory backplane). */
@@ -95,9 +79,9 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
 
   it('delivers publications of one process to subscribers of the other, in order, with every match policy', async () => {
     cluster = await startCluster(name);
-    const exact = new Events();
-    const prefix = new Events();
-    const wildcard = new Events();
+    const exact = new LocalEvents();
+    const prefix = new LocalEvents();
+    const wildcard = new LocalEvents();
     const subscriber = on(cluster.b);
     subscriber.subscribe('sensors.kitchen.temp', exact.handler);
     subscriber.subscribe('sensors.kitchen', prefix.handler, { match: 'prefix' });
@@ -114,7 +98,7 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
 
   it('gives every event a realm-wide increasing event ID, whichever process it was published on', async () => {
     cluster = await startCluster(name);
-    const events = new Events();
+    const events = new LocalEvents();
     on(cluster.b).subscribe('ids', events.handler);
     const fromA = on(cluster.a);
     const fromB = on(cluster.b);
@@ -131,10 +115,10 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
   it('applies exclude_me, exclusion and eligibility by session, and discloses the publisher', async () => {
     cluster = await startCluster(name);
     const publisher = on(cluster.a, 'alice');
-    const own = new Events();
+    const own = new LocalEvents();
     publisher.subscribe('news', own.handler);
-    const excluded = new Events();
-    const kept = new Events();
+    const excluded = new LocalEvents();
+    const kept = new LocalEvents();
     const excludedClient = on(cluster.b);
     excludedClient.subscribe('news', excluded.handler);
     on(cluster.b).subscribe('news', kept.handler);
@@ -152,7 +136,7 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
 
   it('filters events by value for a subscription with a filter', async () => {
     cluster = await startCluster(name);
-    const hot = new Events();
+    const hot = new LocalEvents();
     on(cluster.b).subscribe('temp', hot.handler, { filter: { celsius: { $gt: 30 } } });
     const publisher = on(cluster.a);
     for (const celsius of [20, 35, 25, 40]) await publisher.publish('temp', [], { celsius });
@@ -162,13 +146,13 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
 
   it('replays the history after an event ID to a subscriber on the other process', async () => {
     cluster = await startCluster(name);
-    const marker = new Events();
+    const marker = new LocalEvents();
     on(cluster.a).subscribe('log', marker.handler);
     const publisher = on(cluster.a);
     for (const value of ['one', 'two', 'three']) await publisher.publish('log', [value]);
     await marker.count(3);
     const afterId = marker.received[0]!.details.event_id as number;
-    const replayed = new Events();
+    const replayed = new LocalEvents();
     on(cluster.b).subscribe('log', replayed.handler, { after: afterId });
     await publisher.publish('log', ['four']);
     await replayed.count(3);
@@ -180,7 +164,7 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
     const writer = on(cluster.a);
     await writer.publish('state.one', [1], undefined, { retain: true });
     await writer.publish('state.two', [2], undefined, { retain: true });
-    const events = new Events();
+    const events = new LocalEvents();
     on(cluster.b).subscribe('state', events.handler, { match: 'prefix', retained: true });
     await writer.publish('state.three', [3], undefined, { retain: true });
     await events.count(3);
@@ -227,7 +211,7 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
 
   it("fires a session's will when it leaves, for subscribers on the other process", async () => {
     cluster = await startCluster(name);
-    const events = new Events();
+    const events = new LocalEvents();
     on(cluster.b).subscribe('presence.alice', events.handler);
     const alice = on(cluster.a);
     await alice.publish('presence.alice', ['online'], undefined, { retain: true, will: 'offline' });
@@ -354,7 +338,7 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
  */
 async function settled(realm: Realm): Promise<void> {
   const client = new LocalClient(realm);
-  const seen = new Events();
+  const seen = new LocalEvents();
   client.subscribe('probe.settled', seen.handler);
   await client.publish('probe.settled', ['x'], undefined, { excludeMe: false });
   await seen.count(1);

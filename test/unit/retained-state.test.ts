@@ -2,23 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalClient, Router, RouterError, type Realm, SqliteStoreProvider, type LocalEvent, type StoreProvider } from '@fox-wamp/core';
-
-/** Collects a subscriber's events; `next(n)` waits for the n-th. */
-class Events {
-  readonly received: LocalEvent[] = [];
-  private waiters: (() => void)[] = [];
-
-  readonly handler = (event: LocalEvent) => {
-    this.received.push(event);
-    for (const wake of this.waiters.splice(0)) wake();
-  };
-
-  async count(n: number): Promise<LocalEvent[]> {
-    while (this.received.length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    return this.received;
-  }
-}
+import { LocalClient, Router, RouterError, type Realm, SqliteStoreProvider, type StoreProvider } from '@fox-wamp/core';
+import { LocalEvents } from '../support/local-events.js';
 
 const tempDirs: string[] = [];
 const routers: Router[] = [];
@@ -72,7 +57,7 @@ describe.each(stores)('retained state on the %s store', (_name, store) => {
     const writer = client();
     await writer.publish('room.a', ['first'], undefined, { retain: true });
     await writer.publish('room.b', ['second'], undefined, { retain: true });
-    const events = new Events();
+    const events = new LocalEvents();
     const reader = client();
     reader.subscribe('room.#', events.handler, { retained: true });
     await writer.publish('room.c', ['live']);
@@ -88,7 +73,7 @@ describe.each(stores)('retained state on the %s store', (_name, store) => {
     const { realm, client } = setup();
     const a = client();
     const b = client();
-    const events = new Events();
+    const events = new LocalEvents();
     client().subscribe('lock.x', events.handler);
     await a.publish('lock.x', ['a'], undefined, { retain: true, when: null });
     const rejected = b.publish('lock.x', ['b'], undefined, { retain: true, when: null });
@@ -189,7 +174,7 @@ describe.each(stores)('retained state on the %s store', (_name, store) => {
 
   it('applies a will value and publishes the change when the session ends', async () => {
     const { realm, client } = setup();
-    const events = new Events();
+    const events = new LocalEvents();
     client().subscribe('w.status', events.handler);
     const a = client();
     await a.publish('w.status', ['online'], undefined, { retain: true, will: 'offline' });
@@ -201,7 +186,7 @@ describe.each(stores)('retained state on the %s store', (_name, store) => {
 
   it('filters events server-side, with operators, never matching a value of another shape', async () => {
     const { client } = setup();
-    const events = new Events();
+    const events = new LocalEvents();
     client().subscribe('sensor.#', events.handler, { filter: { temp: { $gt: 20 }, kind: 'air' } });
     const p = client();
     await p.publish('sensor.1', [], { temp: 25, kind: 'air' });
@@ -220,12 +205,12 @@ describe.each(stores)('retained state on the %s store', (_name, store) => {
     const { realm, client } = setup();
     const p = client();
     const ids: number[] = [];
-    const probe = new Events();
+    const probe = new LocalEvents();
     client().subscribe('h.topic', probe.handler);
     for (let i = 0; i < 5; i++) await p.publish('h.topic', [i]);
     for (const event of await probe.count(5)) ids.push(event.details.event_id as number);
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
-    const events = new Events();
+    const events = new LocalEvents();
     client().subscribe('h.#', events.handler, { after: ids[1]! });
     await p.publish('h.topic', [5]);
     const received = await events.count(4);
@@ -247,7 +232,7 @@ describe('the sqlite store across restarts', () => {
     const first = new Router({ realms: ['realm1'], store: SqliteStoreProvider.open(path) });
     const realm1 = first.getRealm('realm1')!;
     const a = new LocalClient(realm1);
-    const probe = new Events();
+    const probe = new LocalEvents();
     new LocalClient(realm1).subscribe('k.#', probe.handler);
     await a.publish('k.kept', ['v'], undefined, { retain: true });
     await a.publish('k.lock', ['held'], undefined, { retain: true, will: null });
@@ -262,7 +247,7 @@ describe('the sqlite store across restarts', () => {
     const realm2 = restarted.getRealm('realm1')!;
     expect((await realm2.retained('k.kept'))?.payload.args).toEqual(['v']);
     expect(await realm2.retained('k.lock')).toBeUndefined();
-    const after = new Events();
+    const after = new LocalEvents();
     new LocalClient(realm2).subscribe('k.new', after.handler);
     await new LocalClient(realm2).publish('k.new', [1]);
     const [event] = await after.count(1);

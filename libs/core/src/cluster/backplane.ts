@@ -1,7 +1,7 @@
 import type { WriteCondition } from '../retained/realm-store.js';
 import type { HistoryRetention } from '../retained/realm-store.js';
 import type { Payload } from '../router/payload.js';
-import type { InvokePolicy } from '../router/options.js';
+import type { InvokePolicy, PublishOptions } from '../router/options.js';
 import type { MatchPolicy } from '../router/topic-pattern.js';
 
 /**
@@ -30,16 +30,9 @@ export interface ClusterEvent {
 }
 
 /** The publish options a receiving node needs to pick subscribers (`PublishOptions` without the state ones). */
-export interface DeliveryRules {
-  readonly excludeMe?: boolean;
-  readonly exclude?: readonly number[];
-  readonly eligible?: readonly number[];
-  readonly excludeAuthid?: readonly string[];
-  readonly eligibleAuthid?: readonly string[];
-  readonly excludeAuthrole?: readonly string[];
-  readonly eligibleAuthrole?: readonly string[];
-  readonly discloseMe?: boolean;
-}
+export type DeliveryRules = Pick<PublishOptions, (typeof DELIVERY_RULE_NAMES)[number]>;
+
+export const DELIVERY_RULE_NAMES = ['excludeMe', 'exclude', 'eligible', 'excludeAuthid', 'eligibleAuthid', 'excludeAuthrole', 'eligibleAuthrole', 'discloseMe'] as const;
 
 /** A retained or conditional publication for the engine to apply atomically, with its event. */
 export interface BackplaneWrite {
@@ -100,8 +93,6 @@ export type NodeMessage =
   | { readonly type: 'interrupt'; readonly from: string; readonly key: string; readonly mode: 'kill' | 'killnowait' }
   | { readonly type: 'result'; readonly key: string; readonly payload: Payload; readonly progress: boolean }
   | { readonly type: 'error'; readonly key: string; readonly uri: string; readonly message: string; readonly payload: Payload }
-  /** The caller's node ended a caller's calls (the caller left). */
-  | { readonly type: 'caller-left'; readonly from: string; readonly caller: number }
   /** An MQTT client resumes its session on the sender's node: the owner hands the session over. */
   | { readonly type: 'mqtt-claim'; readonly from: string; readonly key: string; readonly clientId: string; readonly authid: string | undefined }
   /** The handed-over MQTT session (`MigratedSession`), or null when there is none for that client. */

@@ -177,7 +177,6 @@ export class ClusterCalls {
         this.dealer.error(forwarded.proxy, forwarded.requestId, new RouterError(message.uri, message.message, message.payload));
         return;
       }
-      case 'caller-left':
       case 'mqtt-claim':
       case 'mqtt-state':
         return;

@@ -4,12 +4,12 @@ import type { Broker } from '../router/broker.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
 import { randomId } from '../router/ids.js';
 import type { RouterLogger } from '../router/logger.js';
-import type { PublishOptions } from '../router/options.js';
+import { isAddressed, type PublishOptions } from '../router/options.js';
 import { plainPayload, type Payload } from '../router/payload.js';
 import type { Session } from '../router/session.js';
 import { levelsOfKey } from '../router/topic.js';
 import type { RealmMetrics } from '../observability/router-metrics.js';
-import type { ClusterEvent, DeliveryRules, RealmBackplane } from './backplane.js';
+import { DELIVERY_RULE_NAMES, type ClusterEvent, type DeliveryRules, type RealmBackplane } from './backplane.js';
 
 /** A publish parked in the engine by `watch`, waiting on this node for the engine to apply it. */
 interface ParkedPublish {
@@ -28,8 +28,6 @@ interface ParkedPublish {
  */
 export class ClusterPublications {
   private readonly parked = new Map<string, ParkedPublish>();
-  /** Sessions that made a stateful publish: only their departure needs the engine's clean-up. */
-  private readonly sessionsWithState = new Set<number>();
 
   constructor(
     private readonly realmName: string,
@@ -44,7 +42,7 @@ export class ClusterPublications {
   publish(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions): Promise<number> {
     const publicationId = randomId();
     const event = this.eventOf(publisher, topic, payload, options, publicationId);
-    const keep = this.settings.keepsHistory && rulesAddress(options) === false;
+    const keep = this.settings.keepsHistory && !isAddressed(options);
     const stateful = options.retain === true || options.when !== undefined || options.will !== undefined;
     if (!stateful) return this.backplane.publish(event, keep).then(() => publicationId, engineFailed);
     return this.write(publisher, topic, payload, options, event, keep);
@@ -58,7 +56,6 @@ export class ClusterPublications {
       parked.reject(new RouterError(ErrorUri.canceled, 'the session left while its publish waited'));
     }
     // Always: the engine's session directory lists every session of the cluster.
-    this.sessionsWithState.delete(session.id);
     this.backplane.sessionLeft(session.id).catch((error: unknown) => {
       this.logger.error('the cluster did not take the end of a session (its wills fire when this node is reaped)', {
         realm: this.realmName,
@@ -111,7 +108,6 @@ export class ClusterPublications {
     const will = options.will === undefined ? undefined : options.will === null ? null : { args: [options.will] };
     const willEvent = will === undefined ? undefined : this.eventOf(undefined, topic, will ?? {}, { retain: true }, randomId());
     const waiterId = options.watch ? `${randomId()}` : undefined;
-    if (publisher !== undefined && (will !== undefined || waiterId !== undefined)) this.sessionsWithState.add(publisher.id);
     // Registered before the engine answers: the engine may apply the parked publish before its reply arrives.
     const parked = waiterId === undefined ? undefined : this.park(waiterId, publisher, event.publicationId);
     let outcome;
@@ -162,7 +158,7 @@ const RETAINED: PublishOptions = Object.freeze({ retain: true });
 function rulesOf(options: PublishOptions): DeliveryRules | undefined {
   const rules: Record<string, unknown> = {};
   let any = false;
-  for (const name of RULE_NAMES) {
+  for (const name of DELIVERY_RULE_NAMES) {
     const value = options[name];
     if (value === undefined) continue;
     rules[name] = value;
@@ -171,19 +167,6 @@ function rulesOf(options: PublishOptions): DeliveryRules | undefined {
   return any ? (rules as DeliveryRules) : undefined;
 }
 
-const RULE_NAMES = ['excludeMe', 'exclude', 'eligible', 'excludeAuthid', 'eligibleAuthid', 'excludeAuthrole', 'eligibleAuthrole', 'discloseMe'] as const;
-
-/** A publication for chosen subscribers only: not kept in the history (as on one node). */
-function rulesAddress(options: PublishOptions): boolean {
-  return (
-    options.exclude !== undefined ||
-    options.eligible !== undefined ||
-    options.excludeAuthid !== undefined ||
-    options.eligibleAuthid !== undefined ||
-    options.excludeAuthrole !== undefined ||
-    options.eligibleAuthrole !== undefined
-  );
-}
 
 /** The engine could not take the publication: the publisher hears why, as a router error. */
 function engineFailed(error: unknown): never {

@@ -184,10 +184,6 @@ export class RedisBackplane implements Backplane {
     });
   }
 
-  /** @internal */
-  get log(): RouterLogger {
-    return this.logger;
-  }
 
   private async join(): Promise<void> {
     await this.listen(`${this.prefix}:cluster`, (message) => {

@@ -47,6 +47,21 @@ export interface PublishOptions {
   readonly will?: unknown;
 }
 
+/**
+ * A publication for chosen subscribers only (black/white listing). The history does not keep it: an `after`
+ * replay or `wamp.subscription.get_events` would show it to sessions it was not meant for (spec: Event History).
+ */
+export function isAddressed(options: PublishOptions): boolean {
+  return (
+    options.exclude !== undefined ||
+    options.eligible !== undefined ||
+    options.excludeAuthid !== undefined ||
+    options.eligibleAuthid !== undefined ||
+    options.excludeAuthrole !== undefined ||
+    options.eligibleAuthrole !== undefined
+  );
+}
+
 export interface RegisterOptions {
   readonly match?: MatchPolicy;
   readonly invoke?: InvokePolicy;

@@ -8,7 +8,7 @@ import type { EventDelivery } from './deliveries.js';
 import { ErrorUri, RouterError } from './errors.js';
 import { randomId } from './ids.js';
 import type { RouterLogger } from './logger.js';
-import type { PublishOptions } from './options.js';
+import { isAddressed, type PublishOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { Sequencer } from './sequencer.js';
 import type { Session } from './session.js';
@@ -361,21 +361,6 @@ export class PublicationPipeline {
     this.nextEventId = Math.max(block.first, this.nextEventId);
     this.reservedUpTo = block.last;
   }
-}
-
-/**
- * A publication for chosen subscribers only (black/white listing). The history does not keep it: an `after`
- * replay or `wamp.subscription.get_events` would show it to sessions it was not meant for (spec: Event History).
- */
-function isAddressed(options: PublishOptions): boolean {
-  return (
-    options.exclude !== undefined ||
-    options.eligible !== undefined ||
-    options.excludeAuthid !== undefined ||
-    options.eligibleAuthid !== undefined ||
-    options.excludeAuthrole !== undefined ||
-    options.eligibleAuthrole !== undefined
-  );
 }
 
 function matches(subscription: Subscription, topic: string, payload: Payload): boolean {
