@@ -1,28 +1,45 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalClient, RedisBackplane, RedisStoreProvider, Router, RouterError, type Realm } from '@fox-wamp/core';
+import { LocalClient, MemoryCluster, RedisBackplane, RedisStoreProvider, Router, RouterError, type Realm } from '@fox-wamp/core';
 import { startRedis, type RunningRedis } from '../support/redis-process.js';
 import { LocalEvents } from '../support/local-events.js';
 
 /**
- * One suite of semantic cases, run on the memory backplane (one router process: the reference model) and on
- * the Redis backplane (two routers in this process on one Redis, the clients of each case spread over both).
- * Whatever a case sees on one process it must see across two.
+ * One suite of semantic cases, run on one router alone (no backplane: the single-process behaviour), on the
+ * memory backplane (two routers on one in-process engine: the reference model) and on the Redis backplane (two
+ * routers in this process on one Redis). The clients of each case are spread over both routers. Whatever a
+ * case sees on one process it must see across two, on either engine.
  */
 
 interface Cluster {
-  /** The realm on the first and on the second node (the same realm on the memory backplane). */
+  /** The realm on the first and on the second node (the same realm for a single process). */
   readonly a: Realm;
   readonly b: Realm;
+  /** The second node's process dies (undefined for a single process). */
+  readonly killB?: () => void;
   close(): Promise<void>;
 }
 
-type BackplaneName = 'memory' | 'redis';
+type BackplaneName = 'single process' | 'memory' | 'redis';
 
 let redis: RunningRedis | undefined;
 let clusters = 0;
 
 async function startCluster(name: BackplaneName): Promise<Cluster> {
   if (name === 'memory') {
+    const engine = new MemoryCluster();
+    const nodes = ['a', 'b'].map((nodeId) => engine.node(nodeId));
+    const routers = nodes.map((node) => new Router({ realms: ['realm1'], store: engine.store, cluster: node }));
+    for (const router of routers) await router.ready();
+    return {
+      a: routers[0]!.getRealm('realm1')!,
+      b: routers[1]!.getRealm('realm1')!,
+      killB: () => nodes[1]!.abandon(),
+      close: async () => {
+        for (const router of routers) await router.close();
+      },
+    };
+  }
+  if (name === 'single process') {
     const router = new Router({ realms: ['realm1'] });
     const realm = router.getRealm('realm1')!;
     await realm.ready;
@@ -30,15 +47,18 @@ async function startCluster(name: BackplaneName): Promise<Cluster> {
   }
   const url = `${redis!.url}/0?prefix=bp${++clusters}`;
   const routers: Router[] = [];
+  const backplanes: RedisBackplane[] = [];
   for (const nodeId of ['a', 'b']) {
-    const cluster = await RedisBackplane.connect(url, { nodeId, leaseMs: 2000 });
+    const cluster = await RedisBackplane.connect(url, { nodeId, leaseMs: 1000 });
     const router = new Router({ realms: ['realm1'], store: await RedisStoreProvider.connect(url), cluster });
     await router.ready();
     routers.push(router);
+    backplanes.push(cluster);
   }
   return {
     a: routers[0]!.getRealm('realm1')!,
     b: routers[1]!.getRealm('realm1')!,
+    killB: () => backplanes[1]!.abandon(),
     close: async () => {
       for (const router of routers) await router.close();
     },
@@ -63,7 +83,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => {
+describe.each<BackplaneName>(['single process', 'memory', 'redis'])('%s', (name) => {
   let cluster: Cluster;
   const clients: LocalClient[] = [];
   const on = (realm: Realm, authid?: string) => {
@@ -316,6 +336,28 @@ describe.each<BackplaneName>(['memory', 'redis'])('the %s backplane', (name) => 
     releases[1]!();
     await Promise.all(calls);
     expect(most).toBe(1);
+  });
+
+  it("when a process dies, its sessions' wills fire once and calls to its callees fail", async () => {
+    cluster = await startCluster(name);
+    if (cluster.killB === undefined) return; // one process: nothing else survives it
+    const watcher = new LocalEvents();
+    on(cluster.a).subscribe('presence.bob', watcher.handler);
+    const bob = on(cluster.b);
+    await bob.publish('presence.bob', ['online'], undefined, { retain: true, will: 'offline' });
+    bob.register('bob.hang', () => new Promise(() => {}));
+    await cluster.b.confirmRegistration(bob.session, [...bob.session.registrations][0]!);
+    const caller = on(cluster.a);
+    const pending = caller.call('bob.hang');
+    await vi.waitFor(() => expect(bob.session.invocations.size).toBe(1), { timeout: 5000, interval: 10 });
+    cluster.killB();
+    await expect(pending).rejects.toMatchObject({ uri: 'wamp.error.canceled' });
+    await watcher.count(2);
+    expect(watcher.args).toEqual(['online', 'offline']);
+    // Exactly once: a marker published afterwards arrives with nothing in between.
+    await on(cluster.a).publish('presence.bob', ['marker'], undefined, { retain: true });
+    await watcher.count(3);
+    expect(watcher.args).toEqual(['online', 'offline', 'marker']);
   });
 
   it('fails a pending call when its callee on the other process leaves, and times calls out', async () => {

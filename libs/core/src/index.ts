@@ -245,6 +245,8 @@ export type {
   RemoteCallee,
 } from './cluster/backplane.js';
 export { RedisBackplane, type RedisBackplaneOptions } from './cluster/redis-backplane.js';
+export { MemoryBackplane, MemoryCluster } from './cluster/memory-backplane.js';
+export { RegistrationConflict } from './cluster/backplane.js';
 
 // Observability: metrics hooks (off by default), their Prometheus implementation, and log context.
 export {

@@ -159,6 +159,13 @@ export interface Backplane {
   close(): Promise<void>;
 }
 
+/** The cluster already has this procedure under a policy the new registration cannot join. */
+export class RegistrationConflict extends Error {
+  constructor(readonly registeredPolicy: string) {
+    super(`registered in the cluster with invocation policy '${registeredPolicy}'`);
+  }
+}
+
 /** The key of a registration in the cluster registry. */
 export function registrationKeyOf(match: MatchPolicy, uri: string): string {
   return `${match}|${uri}`;

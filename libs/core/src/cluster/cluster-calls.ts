@@ -9,8 +9,7 @@ import type { Realm } from '../router/realm.js';
 import type { Registration } from '../router/registration.js';
 import { Session, type SessionPeer } from '../router/session.js';
 import { parseWampPattern, type MatchPolicy } from '../router/topic-pattern.js';
-import type { NodeMessage, RealmBackplane, RemoteCallee } from './backplane.js';
-import { RegistrationConflict } from './redis-backplane.js';
+import { RegistrationConflict, type NodeMessage, type RealmBackplane, type RemoteCallee } from './backplane.js';
 
 /**
  * RPC across the router processes of a cluster. Each process's dealer holds the callees of the other

@@ -13,6 +13,7 @@ import { SILENT_LOGGER, type RouterLogger } from '../router/logger.js';
 import { plainPayload, type Payload } from '../router/payload.js';
 import type { MatchPolicy } from '../router/topic-pattern.js';
 import {
+  RegistrationConflict,
   registrationKeyOf,
   type Backplane,
   type BackplaneWrite,
@@ -159,6 +160,17 @@ export class RedisBackplane implements Backplane {
     this.leaseHeld = false;
     this.subscriber.disconnect();
     await this.connection.close();
+  }
+
+  /**
+   * Stops this node as if its process had died (for tests and failure drills): no retirement, no more lease
+   * renewals, the connections cut. The other nodes reap it once its lease runs out.
+   */
+  abandon(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.subscriber.disconnect();
+    this.connection.client.disconnect();
   }
 
   /** @internal */
@@ -366,13 +378,6 @@ class RedisRealmBackplane implements RealmBackplane {
       return;
     }
     this.listener?.nodeMessage(deserialize(message.subarray(2)) as NodeMessage);
-  }
-}
-
-/** The cluster already has this procedure under a policy the new registration cannot join. */
-export class RegistrationConflict extends Error {
-  constructor(readonly registeredPolicy: string) {
-    super(`registered in the cluster with invocation policy '${registeredPolicy}'`);
   }
 }
 
