@@ -8,11 +8,15 @@ type ReadinessBody = { status: 'ready' | 'not ready' } & FoxWampReadiness;
 export class HealthController {
   constructor(private readonly routerService: RouterService) {}
 
-  /** Liveness: the process answers. Nothing else is checked, so a supervisor restarts only a process that hangs. */
+  /**
+   * Liveness: the process answers. Nothing else is checked, so a supervisor restarts only a process that hangs
+   * (not every node of a cluster while Redis is away); the cluster engine's state is reported, and fails readiness.
+   */
   @Get()
-  health(): { status: 'ok'; sessions: number; realms: string[] } {
+  health(): { status: 'ok'; sessions: number; realms: string[]; cluster?: FoxWampReadiness['cluster'] } {
     const router = this.routerService.router;
-    return { status: 'ok', sessions: router.sessionCount, realms: [...router.realms()].map((realm) => realm.name) };
+    const cluster = this.routerService.readiness().cluster;
+    return { status: 'ok', sessions: router.sessionCount, realms: [...router.realms()].map((realm) => realm.name), ...(cluster === undefined ? {} : { cluster }) };
   }
 
   /**

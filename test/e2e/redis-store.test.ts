@@ -147,6 +147,10 @@ describe('the redis store when Redis goes away', () => {
     const notReady = await fetch(`${server.httpUrl}/health/ready`);
     expect(notReady.status).toBe(503);
     expect(JSON.stringify(await notReady.json())).toMatch(/cluster engine/);
+    // Liveness stays green (a supervisor must not restart every node while Redis is away) and says why.
+    const live = await fetch(`${server.httpUrl}/health`);
+    expect(live.status).toBe(200);
+    expect(((await live.json()) as { cluster: { healthy: boolean } }).cluster.healthy).toBe(false);
     // A new session would see only this process: it is refused.
     expect(await refusalReasonOf(server.wampUrl, {})).toBe('fox.error.engine_unavailable');
     void listener;
