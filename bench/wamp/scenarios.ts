@@ -11,6 +11,8 @@ export interface ScenarioResult {
 
 export interface Scenario {
   readonly name: string;
+  /** Short name for `--scenarios`: pubsub, acked, fan-out, rpc, pipelined (latency: the fixed-rate row). */
+  readonly key: string;
   run(url: string, serializer: SerializerName, count: number): Promise<ScenarioResult>;
 }
 
@@ -25,9 +27,10 @@ function until(done: () => boolean): Promise<void> {
 }
 
 /** One publisher, `subscribers` subscribers, `count` publications sent as fast as the socket drains. */
-function pubsub(name: string, subscribers: number, acknowledge: boolean): Scenario {
+function pubsub(name: string, key: string, subscribers: number, acknowledge: boolean): Scenario {
   return {
     name,
+    key,
     async run(url, serializer, count) {
       const subs = await Promise.all(Array.from({ length: subscribers }, () => LeanClient.connect(url, serializer)));
       for (const sub of subs) await sub.subscribe('bench.topic');
@@ -58,6 +61,7 @@ function pubsub(name: string, subscribers: number, acknowledge: boolean): Scenar
 export function pubsubLatency(ratePerSecond: number): Scenario {
   return {
     name: 'pub/sub 1:1 latency',
+    key: 'latency',
     async run(url, serializer, count) {
       const sub = await LeanClient.connect(url, serializer);
       await sub.subscribe('bench.topic');
@@ -84,9 +88,10 @@ export function pubsubLatency(ratePerSecond: number): Scenario {
 }
 
 /** RPC with `window` calls outstanding (1 = sequential round trips); measures each call's latency. */
-function rpc(name: string, window: number): Scenario {
+function rpc(name: string, key: string, window: number): Scenario {
   return {
     name,
+    key,
     async run(url, serializer, count) {
       const callee = await LeanClient.connect(url, serializer);
       await callee.register('bench.echo');
@@ -116,9 +121,9 @@ function rpc(name: string, window: number): Scenario {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  pubsub('pub/sub 1:1', 1, false),
-  pubsub('pub/sub 1:1 acknowledged', 1, true),
-  pubsub('fan-out 1→100', 100, false),
-  rpc('RPC sequential', 1),
-  rpc('RPC pipelined (100)', 100),
+  pubsub('pub/sub 1:1', 'pubsub', 1, false),
+  pubsub('pub/sub 1:1 acknowledged', 'acked', 1, true),
+  pubsub('fan-out 1→100', 'fan-out', 100, false),
+  rpc('RPC sequential', 'rpc', 1),
+  rpc('RPC pipelined (100)', 'pipelined', 100),
 ];

@@ -1,9 +1,10 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CallSink } from '../router/call.js';
 import type { Realm } from '../router/realm.js';
 import type { Router } from '../router/router.js';
 import type { RealmStore } from '../retained/realm-store.js';
 import { MeasuredRealmStore, type StoreOperationObserver } from './measured-realm-store.js';
+import { FastHistogram, type HistogramChild } from './fast-histogram.js';
 import type { MeteredProtocol, OverflowAction, RealmMetrics, RouterMetrics } from './router-metrics.js';
 import { TrafficCounters, type Direction } from './traffic-counters.js';
 
@@ -41,7 +42,7 @@ export class PrometheusMetrics implements RouterMetrics {
   readonly registry: Registry;
   private router: Router | undefined;
   private readonly realms = new Map<string, PrometheusRealmMetrics>();
-  private readonly callDuration: Histogram<'realm' | 'outcome'>;
+  private readonly callDuration: FastHistogram;
   private readonly observeStore: StoreOperationObserver;
 
   constructor(options: PrometheusMetricsOptions = {}) {
@@ -124,21 +125,23 @@ export class PrometheusMetrics implements RouterMetrics {
     realmCounter(`${prefix}events_delivered_total`, 'Events delivered to subscriber sessions (one per session and subscription), by realm', (realm) => realm.events);
     realmCounter(`${prefix}calls_total`, 'Calls routed to the dealer, by realm', (realm) => realm.calls);
 
-    this.callDuration = new Histogram({
-      name: `${prefix}call_duration_seconds`,
-      help: 'Time from a CALL reaching the dealer to its final RESULT or ERROR, by realm and outcome',
-      labelNames: ['realm', 'outcome'],
-      buckets: [...(options.callBuckets ?? DEFAULT_CALL_BUCKETS)],
+    // Histograms observed per call and per publication (a store operation each): see FastHistogram.
+    this.callDuration = new FastHistogram(
+      `${prefix}call_duration_seconds`,
+      'Time from a CALL reaching the dealer to its final RESULT or ERROR, by realm and outcome',
+      ['realm', 'outcome'],
+      options.callBuckets ?? DEFAULT_CALL_BUCKETS,
       registers,
-    });
+    );
 
-    const storeDuration = new Histogram({
-      name: `${prefix}store_operation_duration_seconds`,
-      help: 'Latency of retained-store operations, by operation',
-      labelNames: ['operation'],
-      buckets: [...(options.storeBuckets ?? DEFAULT_STORE_BUCKETS)],
+    const storeDuration = new FastHistogram(
+      `${prefix}store_operation_duration_seconds`,
+      'Latency of retained-store operations, by operation',
+      ['operation'],
+      options.storeBuckets ?? DEFAULT_STORE_BUCKETS,
       registers,
-    });
+    );
+    const storeSeries = new Map<string, HistogramChild>();
     const storeErrors = new Counter({
       name: `${prefix}store_operation_errors_total`,
       help: 'Retained-store operations that failed, by operation',
@@ -146,7 +149,9 @@ export class PrometheusMetrics implements RouterMetrics {
       registers,
     });
     this.observeStore = (operation, seconds, failed) => {
-      storeDuration.observe({ operation }, seconds);
+      let series = storeSeries.get(operation);
+      if (series === undefined) storeSeries.set(operation, (series = storeDuration.child({ operation })));
+      series.observe(seconds);
       if (failed) storeErrors.inc({ operation });
     };
 
@@ -216,8 +221,8 @@ export class PrometheusMetrics implements RouterMetrics {
     if (metrics === undefined) {
       metrics = new PrometheusRealmMetrics(
         {
-          result: this.callDuration.labels({ realm, outcome: 'result' }),
-          error: this.callDuration.labels({ realm, outcome: 'error' }),
+          result: this.callDuration.child({ realm, outcome: 'result' }),
+          error: this.callDuration.child({ realm, outcome: 'error' }),
         },
         this.observeStore,
       );
@@ -251,7 +256,7 @@ class PrometheusRealmMetrics implements RealmMetrics {
   calls = 0;
 
   constructor(
-    private readonly callDuration: { readonly result: Histogram.Internal<string>; readonly error: Histogram.Internal<string> },
+    private readonly callDuration: { readonly result: HistogramChild; readonly error: HistogramChild },
     private readonly observeStore: StoreOperationObserver,
   ) {}
 

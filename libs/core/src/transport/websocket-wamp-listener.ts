@@ -95,10 +95,14 @@ export class WampWebSocketListener {
     const remoteAddress = request.socket.remoteAddress;
     request.socket.setNoDelay(true);
     const corker = new WriteCorker(request.socket);
+    // One options object for every send (ws reads it, never keeps it). JSON frames come as their UTF-8 bytes
+    // (`textAsBytes`) and still go out as text frames: ws then neither measures nor converts them per send.
+    const sendOptions = { binary: serializer.binary };
     const transport: WampTransport = {
       serializer,
       kind: 'websocket',
       remoteAddress,
+      textAsBytes: true,
       send: (frame) => {
         if (ws.readyState !== WebSocket.OPEN) return;
         if (ws.bufferedAmount > settings.maxBufferedBytes) {
@@ -108,7 +112,7 @@ export class WampWebSocketListener {
           return;
         }
         corker.hold();
-        ws.send(frame, { binary: serializer.binary });
+        ws.send(frame, sendOptions);
       },
       bufferedBytes: () => ws.bufferedAmount,
       close: (protocolError) => {
@@ -118,7 +122,8 @@ export class WampWebSocketListener {
     const connection = new WampConnection(this.router, transport, settings, this.logger);
     const entry = { alive: true, remoteAddress };
     this.connections.set(ws, entry);
-    ws.on('message', (data: Buffer, isBinary) => connection.receive(isBinary ? data : data.toString('utf8')));
+    // A text frame is handed on as a string (and its size in bytes, which the metrics count).
+    ws.on('message', (data: Buffer, isBinary) => (isBinary ? connection.receive(data) : connection.receive(data.toString('utf8'), data.length)));
     ws.on('pong', () => {
       entry.alive = true;
     });

@@ -10,10 +10,15 @@ interface Shape {
   readonly optional: readonly Field[];
 }
 
+/** A shape with its fields in one list, joined once rather than for every message checked. */
+interface CheckedShape extends Shape {
+  readonly fields: readonly Field[];
+}
+
 const PAYLOAD: readonly Field[] = ['list', 'dict'];
 
 /** Messages a router accepts from a client, with the fields after the message code. */
-const CLIENT_MESSAGES: ReadonlyMap<number, Shape> = new Map<number, Shape>([
+const CLIENT_SHAPES: ReadonlyMap<number, Shape> = new Map<number, Shape>([
   [MessageCode.HELLO, { required: ['string', 'dict'], optional: [] }],
   [MessageCode.AUTHENTICATE, { required: ['string', 'dict'], optional: [] }],
   [MessageCode.ABORT, { required: ['dict', 'string'], optional: PAYLOAD }],
@@ -29,6 +34,10 @@ const CLIENT_MESSAGES: ReadonlyMap<number, Shape> = new Map<number, Shape>([
   [MessageCode.YIELD, { required: ['id', 'dict'], optional: PAYLOAD }],
 ]);
 
+const CLIENT_MESSAGES: ReadonlyMap<number, CheckedShape> = new Map(
+  [...CLIENT_SHAPES].map(([code, shape]) => [code, { ...shape, fields: [...shape.required, ...shape.optional] }]),
+);
+
 /**
  * Checks a decoded message against the spec's definition of its type. Returns a description of what is
  * wrong (for the ABORT message), or `undefined` when the message is well formed. URIs are checked later,
@@ -37,19 +46,19 @@ const CLIENT_MESSAGES: ReadonlyMap<number, Shape> = new Map<number, Shape>([
 export function findShapeViolation(message: WampMessage): string | undefined {
   const code = message[0];
   const shape = CLIENT_MESSAGES.get(code);
-  const name = messageName(code);
   if (shape === undefined) {
+    const name = messageName(code);
     return name === undefined ? `unknown message type ${code}` : `a router does not accept ${name} from a client`;
   }
   const fields = message.length - 1;
   const min = shape.required.length;
-  const max = min + shape.optional.length;
+  const max = shape.fields.length;
   if (fields < min || fields > max) {
-    return `${name} takes ${min === max ? min : `${min} to ${max}`} fields after the type, got ${fields}`;
+    return `${messageName(code)} takes ${min === max ? min : `${min} to ${max}`} fields after the type, got ${fields}`;
   }
-  const all = [...shape.required, ...shape.optional];
+  const all = shape.fields;
   for (let i = 0; i < fields; i++) {
-    if (!hasType(message[i + 1], all[i]!)) return `${name} field ${i + 1} must be ${describe(all[i]!)}`;
+    if (!hasType(message[i + 1], all[i]!)) return `${messageName(code)} field ${i + 1} must be ${describe(all[i]!)}`;
   }
   return undefined;
 }

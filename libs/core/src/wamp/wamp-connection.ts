@@ -89,6 +89,13 @@ export class WampConnection implements SessionPeer {
   /** Logs with this connection's session (or, before it, its peer) in every line. */
   private readonly logger: RouterLogger;
   private readonly metrics: RouterMetrics;
+  /** Encoded JSON goes to the transport as UTF-8 bytes (see `WampTransport.textAsBytes`). */
+  private readonly textAsBytes: boolean;
+  /**
+   * This connection's key in `EventDelivery.frames`: the serializer's name, or a key of its own when the
+   * frame is JSON as bytes, so that a transport that wants strings never gets another one's Buffer.
+   */
+  private readonly frameKey: string;
 
   constructor(
     private readonly router: Router,
@@ -98,25 +105,31 @@ export class WampConnection implements SessionPeer {
   ) {
     this.logger = withLogContext(logger, () => this.logContext());
     this.metrics = router.metrics;
+    const serializer = transport.serializer;
+    this.textAsBytes = transport.textAsBytes === true && !serializer.binary;
+    this.frameKey = this.textAsBytes ? `${serializer.name}:bytes` : serializer.name;
   }
 
   get session(): Session | undefined {
     return this.state.phase === 'established' ? this.state.session : undefined;
   }
 
-  /** One frame from the transport. Never throws. */
-  receive(frame: string | Buffer): void {
+  /**
+   * One frame from the transport. `wireBytes`, when the transport knows it, is the frame's size on the wire
+   * (the bytes a text frame arrived as), which the metrics would otherwise measure again. Never throws.
+   */
+  receive(frame: string | Buffer, wireBytes?: number): void {
     if (this.state.phase === 'closed') return;
     let message: WampMessage;
     try {
       message = this.transport.serializer.decode(frame);
     } catch (error) {
-      if (this.metrics.enabled) this.meter('received', undefined, frame);
+      if (this.metrics.enabled) this.meter('received', undefined, frame, wireBytes);
       const reason = error instanceof SerializationError ? error.message : 'undecodable message';
       this.abort(ErrorUri.protocolViolation, reason);
       return;
     }
-    if (this.metrics.enabled) this.meter('received', message[0], frame);
+    if (this.metrics.enabled) this.meter('received', message[0], frame, wireBytes);
     const violation = findShapeViolation(message);
     if (violation !== undefined) {
       this.abort(ErrorUri.protocolViolation, violation);
@@ -139,29 +152,22 @@ export class WampConnection implements SessionPeer {
   // SessionPeer: what the router sends to this session.
 
   sendEvent(event: EventDelivery): void {
-    const name = this.transport.serializer.name;
-    let frame = event.frames?.[name];
+    const key = this.frameKey;
+    let frame = event.frames?.[key];
     if (frame === undefined) {
-      frame = this.transport.serializer.encode(
-        withPayload([MessageCode.EVENT, event.subscriptionId, event.publicationId, event.details], event.payload),
-      );
-      (event.frames ??= {})[name] = frame;
+      frame = this.encode(fourFieldsAndPayload(MessageCode.EVENT, event.subscriptionId, event.publicationId, event.details, event.payload));
+      (event.frames ??= {})[key] = frame;
     }
     this.transport.send(frame);
     if (this.metrics.enabled) {
-      const sizes = (event.frameSizes ??= {});
-      const size = (sizes[name] ??= frameBytes(frame));
+      // A text frame is measured once per event, not once per subscriber; bytes know their length.
+      const size = typeof frame === 'string' ? ((event.frameSizes ??= {})[key] ??= frameBytes(frame)) : frame.length;
       this.metrics.sent('wamp', 'EVENT', size + (this.transport.framingBytes ?? 0));
     }
   }
 
   sendInvocation(invocation: InvocationDelivery): void {
-    this.send(
-      withPayload(
-        [MessageCode.INVOCATION, invocation.requestId, invocation.registrationId, invocation.details],
-        invocation.payload,
-      ),
-    );
+    this.send(fourFieldsAndPayload(MessageCode.INVOCATION, invocation.requestId, invocation.registrationId, invocation.details, invocation.payload));
   }
 
   sendQueue(): SendQueueDepth {
@@ -497,18 +503,31 @@ export class WampConnection implements SessionPeer {
     const wireOptions = message[2] as Dict;
     const acknowledge = wire.wantsAcknowledge(wireOptions);
     if (this.passthruUnannounced('publisher', wireOptions, 'PUBLISH')) return;
-    this.request(MessageCode.PUBLISH, requestId, () => {
+    // `request` inlined: this runs for every publication, and its closure would be garbage on each.
+    let published: Promise<number>;
+    try {
       const options = wire.publishOptions(wireOptions);
       // An acknowledged publication counts as QoS 1 for MQTT subscribers (the bridge's QoS mapping).
       const payload = this.withCarriedProperties(payloadOf(message, 4), wireOptions, acknowledge ? ACKNOWLEDGED : undefined);
-      session.realm.publish(session, message[3] as string, payload, options).then(
-        (publicationId) => {
-          if (acknowledge) this.send([MessageCode.PUBLISHED, requestId, publicationId]);
-        },
-        (error: unknown) => this.publishFailed(requestId, acknowledge, error),
-      );
-    }, acknowledge);
+      published = session.realm.publish(session, message[3] as string, payload, options);
+    } catch (error) {
+      if (!(error instanceof RouterError)) throw error;
+      if (acknowledge) this.sendError(MessageCode.PUBLISH, requestId, error);
+      else this.logger.debug('unacknowledged request failed', { type: MessageCode.PUBLISH, uri: error.uri, message: error.message });
+      return;
+    }
+    if (!acknowledge) {
+      published.then(undefined, this.unacknowledgedPublishFailed);
+      return;
+    }
+    published.then(
+      (publicationId) => this.send([MessageCode.PUBLISHED, requestId, publicationId]),
+      (error: unknown) => this.publishFailed(requestId, true, error),
+    );
   }
+
+  /** The rejection handler of every unacknowledged publication (one function, not a closure per publication). */
+  private readonly unacknowledgedPublishFailed = (error: unknown): void => this.publishFailed(0, false, error);
 
   private publishFailed(requestId: number, acknowledge: boolean, error: unknown): void {
     if (!(error instanceof RouterError)) {
@@ -538,7 +557,7 @@ export class WampConnection implements SessionPeer {
     const sink: CallSink = {
       result: (payload, progress) => {
         if (!progress) forget();
-        this.send(withPayload([MessageCode.RESULT, requestId, withForwardedDetails(progress ? { progress: true } : {}, payload.properties)], payload));
+        this.send(threeFieldsAndPayload(MessageCode.RESULT, requestId, withForwardedDetails(progress ? { progress: true } : {}, payload.properties), payload));
       },
       error: (error) => {
         forget();
@@ -610,9 +629,10 @@ export class WampConnection implements SessionPeer {
    * for `ppt_*` attributes or a payload that break the spec's rules.
    */
   private withCarriedProperties(payload: Payload, options: Dict, base?: MessageProperties): Payload {
+    if (!wire.mayCarryProperties(options)) return base === undefined ? payload : withProperties(payload, base);
     const passthru = wire.passthruOptions(options);
     const trace = wire.traceOptions(options);
-    if (passthru === undefined && trace === undefined) return base === undefined ? payload : { ...payload, properties: base };
+    if (passthru === undefined && trace === undefined) return base === undefined ? payload : withProperties(payload, base);
     if (passthru !== undefined) wire.checkPassthruPayload(payload);
     return { ...payload, properties: { ...base, ...(passthru === undefined ? {} : { passthru }), ...(trace === undefined ? {} : { trace }) } };
   }
@@ -662,15 +682,24 @@ export class WampConnection implements SessionPeer {
 
   private send(message: WampMessage): void {
     if (this.state.phase === 'closed') return;
-    const frame = this.transport.serializer.encode(message);
+    const frame = this.encode(message);
     this.transport.send(frame);
     if (this.metrics.enabled) this.meter('sent', message[0], frame);
   }
 
-  /** Counts one message and its wire size; called only with metrics on (measuring a text frame reads all of it). */
-  private meter(direction: 'received' | 'sent', code: number | undefined, frame: string | Buffer): void {
+  /** One message as the transport takes it: JSON text converted to its bytes when the transport prefers them. */
+  private encode(message: WampMessage): string | Buffer {
+    const frame = this.transport.serializer.encode(message);
+    return this.textAsBytes ? Buffer.from(frame as string, 'utf8') : frame;
+  }
+
+  /**
+   * Counts one message and its wire size (`wireBytes` when the transport told it); called only with metrics on
+   * (measuring a text frame reads all of it).
+   */
+  private meter(direction: 'received' | 'sent', code: number | undefined, frame: string | Buffer, wireBytes?: number): void {
     const type = (code === undefined ? undefined : messageName(code)) ?? 'unknown';
-    const bytes = frameBytes(frame) + (this.transport.framingBytes ?? 0);
+    const bytes = (wireBytes ?? frameBytes(frame)) + (this.transport.framingBytes ?? 0);
     if (direction === 'received') this.metrics.received('wamp', type, bytes);
     else this.metrics.sent('wamp', type, bytes);
   }
@@ -763,9 +792,37 @@ function payloadOf(message: WampMessage, index: number): Payload {
   return kwargs === undefined ? { args } : { args, kwargs };
 }
 
+/**
+ * A payload of `payloadOf` with message properties. Written as literals rather than `{ ...payload, properties }`:
+ * a spread copy gets an object layout of its own, which makes every later read of a payload field in the
+ * router slower (it sees one more layout) for the sake of one allocation.
+ */
+function withProperties(payload: Payload, properties: MessageProperties): Payload {
+  const { args, kwargs } = payload;
+  if (kwargs !== undefined) return { args, kwargs, properties };
+  return args === undefined ? { properties } : { args, properties };
+}
+
 /** Appends a payload the way the spec wants it: omitted when empty, `[]` args when only kwargs are set. */
 function withPayload(message: WampMessage, payload: Payload): WampMessage {
   if (hasKwargs(payload)) message.push(payload.args ?? [], payload.kwargs);
   else if (payload.args !== undefined && payload.args.length > 0) message.push(payload.args);
   return message;
+}
+
+/*
+ * `withPayload` for the messages sent once per event or call, built at their final length: a push onto an
+ * array literal copies it into a larger backing store first, garbage on every message.
+ */
+
+/** EVENT, INVOCATION: the code, three fields, then the payload. */
+function fourFieldsAndPayload(code: number, a: unknown, b: unknown, c: unknown, payload: Payload): WampMessage {
+  if (hasKwargs(payload)) return [code, a, b, c, payload.args ?? [], payload.kwargs];
+  return payload.args !== undefined && payload.args.length > 0 ? [code, a, b, c, payload.args] : [code, a, b, c];
+}
+
+/** RESULT: the code, two fields, then the payload. */
+function threeFieldsAndPayload(code: number, a: unknown, b: unknown, payload: Payload): WampMessage {
+  if (hasKwargs(payload)) return [code, a, b, payload.args ?? [], payload.kwargs];
+  return payload.args !== undefined && payload.args.length > 0 ? [code, a, b, payload.args] : [code, a, b];
 }

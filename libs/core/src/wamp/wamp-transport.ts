@@ -11,6 +11,13 @@ export interface WampTransport {
   readonly remoteAddress?: string;
   /** Octets the transport adds to every message on the wire (RawSocket's 4-octet prefix; 0 when absent). */
   readonly framingBytes?: number;
+  /**
+   * The transport takes a text frame as its UTF-8 bytes too (a Buffer where `serializer.binary` is false): the
+   * connection then converts each encoded JSON message once, so that an EVENT for many subscribers is converted
+   * once rather than by every send, and its size is known without measuring the text again. Default false:
+   * text frames come as strings.
+   */
+  readonly textAsBytes?: boolean;
   send(frame: string | Buffer): void;
   /** Bytes accepted by `send` and not yet handed to the operating system (metrics). */
   bufferedBytes?(): number;

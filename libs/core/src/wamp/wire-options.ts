@@ -43,6 +43,11 @@ export function subscribeOptions(options: Dict): SubscribeOptions {
 }
 
 export function publishOptions(options: Dict): PublishOptions & { acknowledge: boolean } {
+  // Most publications carry no options, or only `acknowledge`: nothing else to read (the router tests each
+  // option for undefined).
+  const only = soleKey(options);
+  if (only === null) return { acknowledge: false };
+  if (only === 'acknowledge') return { acknowledge: options.acknowledge === true };
   return {
     acknowledge: wantsAcknowledge(options),
     excludeMe: bool(options, 'exclude_me'),
@@ -75,6 +80,7 @@ export function registerOptions(options: Dict): RegisterOptions {
 }
 
 export function callOptions(options: Dict): CallOptions {
+  if (isEmpty(options)) return {};
   const timeout = options.timeout;
   if (timeout !== undefined && timeout !== null && !(typeof timeout === 'number' && Number.isSafeInteger(timeout) && timeout >= 0)) {
     throw invalid(`timeout must be a number of milliseconds (an integer of 0 or more); got ${JSON.stringify(timeout)}`);
@@ -155,11 +161,51 @@ export function wantsAcknowledge(options: Dict): boolean {
 
 /** A router-specific option under its plain name or with a leading underscore (plain wins). */
 export function routerOption(options: Dict, name: string): unknown {
-  return name in options ? options[name] : options[`_${name}`];
+  return name in options ? options[name] : options[underscored(name)];
 }
 
 function hasRouterOption(options: Dict, name: string): boolean {
-  return name in options || `_${name}` in options;
+  return name in options || underscored(name) in options;
+}
+
+/** Whether a dictionary has no keys (the usual options of a PUBLISH or CALL: `{}`). */
+function isEmpty(options: Dict): boolean {
+  for (const _ in options) return false;
+  return true;
+}
+
+/** The one key of a dictionary; null when it has none, undefined when it has more. */
+function soleKey(options: Dict): string | null | undefined {
+  let sole: string | null = null;
+  for (const key in options) {
+    if (sole !== null) return undefined;
+    sole = key;
+  }
+  return sole;
+}
+
+/**
+ * Whether options may hold Payload Passthru attributes or a trace context: false when no key is a `ppt_*` one or
+ * `traceparent` (also `_traceparent`), and then `passthruOptions` and `traceOptions` are both undefined. A
+ * PUBLISH or CALL has few options, so looking at its keys is cheaper than reading the six names.
+ */
+export function mayCarryProperties(options: Dict): boolean {
+  for (const key in options) {
+    if (key.startsWith('ppt_') || key === 'traceparent' || key === '_traceparent') return true;
+  }
+  return false;
+}
+
+const UNDERSCORED = new Map<string, string>();
+
+/**
+ * `_name`, built once per option name: a concatenated key would be a new string on every look-up, to be
+ * flattened and hashed before the property could be found (this runs for every PUBLISH and CALL).
+ */
+function underscored(name: string): string {
+  let key = UNDERSCORED.get(name);
+  if (key === undefined) UNDERSCORED.set(name, (key = `_${name}`));
+  return key;
 }
 
 function routerBool(options: Dict, name: string): boolean | undefined {
