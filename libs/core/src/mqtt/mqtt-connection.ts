@@ -16,6 +16,7 @@ import { traceFromUserProperties, traceUserProperties, TRACEPARENT } from '../ob
 import { mqttPacketSize, mqttPacketType } from '../observability/wire-size.js';
 import { ErrorUri, RouterError } from '../router/errors.js';
 import type { RouterLogger } from '../router/logger.js';
+import type { PublishOptions } from '../router/options.js';
 import type { MessageProperties } from '../router/payload.js';
 import { wampUriOf, type TopicLevels } from '../router/topic.js';
 import { authenticateMqttClient, type MqttAdmission, type MqttCredentials } from './mqtt-authentication.js';
@@ -413,13 +414,19 @@ export class MqttConnection implements SessionLink {
       done(Reason.success);
       return;
     }
-    realm.publishTo(session.realmSession, levels, payload, { retain: packet.retain, excludeMe: false }).then(
-      () => done(Reason.success),
-      (error: unknown) => {
-        this.logger.debug('MQTT publish refused', { topic: packet.topic, error: String(error) });
-        done(publishRefusalReason(error));
-      },
-    );
+    const refused = (error: unknown) => {
+      this.logger.debug('MQTT publish refused', { topic: packet.topic, error: String(error) });
+      done(publishRefusalReason(error));
+    };
+    let outcome: number | Promise<number>;
+    try {
+      outcome = realm.publishToNow(session.realmSession, levels, payload, packet.retain ? RETAINED_MQTT_PUBLISH : PLAIN_MQTT_PUBLISH);
+    } catch (error) {
+      return refused(error);
+    }
+    // A plain publication was delivered within the call: acknowledged at once, with no promise.
+    if (typeof outcome === 'number') done(Reason.success);
+    else outcome.then(() => done(Reason.success), refused);
   }
 
   private acknowledgePublish(packet: IPublishPacket, reasonCode: number): void {
@@ -818,3 +825,7 @@ function publishRefusalReason(error: unknown): number {
 function isUtf8(bytes: Buffer): boolean {
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 }
+
+/** The publish options of an MQTT PUBLISH (shared, read-only): MQTT delivers to the publisher's own subscriptions. */
+const PLAIN_MQTT_PUBLISH: PublishOptions = Object.freeze({ retain: false, excludeMe: false });
+const RETAINED_MQTT_PUBLISH: PublishOptions = Object.freeze({ retain: true, excludeMe: false });

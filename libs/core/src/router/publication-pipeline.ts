@@ -24,8 +24,12 @@ export interface PipelineSettings {
   readonly maxRetainedSize: number;
 }
 
-/** Event IDs are reserved from the store in blocks, so a durable store writes once per block, not per event. */
-const EVENT_ID_BLOCK = 1000;
+/**
+ * Event IDs are reserved from the store in blocks, so a durable store writes once per block, not per event; large
+ * enough that a burst (one TCP chunk can hold hundreds of PUBLISH frames) does not drain a block before its
+ * asynchronous top-up (at half) returns, which would send publications through the sequencer's slow path.
+ */
+const EVENT_ID_BLOCK = 10_000;
 
 /** A conditional publish parked by `watch` until its condition holds. */
 interface Waiter {
@@ -94,6 +98,15 @@ export class PublicationPipeline {
 
   /** Publishes on the topic with key `topic` and `levels`; resolves to the publication ID once applied and delivered. */
   publish(publisher: Session | undefined, topic: string, levels: TopicLevels, payload: Payload, options: PublishOptions): Promise<number> {
+    const outcome = this.publishNow(publisher, topic, levels, payload, options);
+    return typeof outcome === 'number' ? Promise.resolve(outcome) : outcome;
+  }
+
+  /**
+   * `publish`, answering at once (the publication ID) when the publication was applied and delivered in this
+   * call — the fast path of a plain publication — so a gate can acknowledge it without a promise.
+   */
+  publishNow(publisher: Session | undefined, topic: string, levels: TopicLevels, payload: Payload, options: PublishOptions): number | Promise<number> {
     if (this.cluster !== undefined) return this.cluster.publish(publisher, topic, payload, options);
     const stateful = options.retain === true || options.when !== undefined || options.will !== undefined;
     if (stateful) {
@@ -103,9 +116,7 @@ export class PublicationPipeline {
         .run(() => this.applyRetained(publisher, topic, levels, payload, options))
         .then((outcome) => (typeof outcome === 'number' ? outcome : outcome.parked));
     }
-    if (this.sequencer.idle && this.hasEventIds) {
-      return Promise.resolve(this.deliverNow(publisher, topic, levels, payload, options));
-    }
+    if (this.sequencer.idle && this.hasEventIds) return this.deliverNow(publisher, topic, levels, payload, options);
     return this.sequencer.run(async () => {
       await this.ensureEventIds();
       return this.deliverNow(publisher, topic, levels, payload, options);

@@ -45,6 +45,16 @@ export interface RealmOptions {
 
 export type SessionListener = (session: Session) => void;
 
+/** A publication topic that passed the realm's URI check: its key, its levels, whether it is the router's. */
+interface CheckedTopic {
+  readonly key: string;
+  readonly levels: TopicLevels;
+  readonly reserved: boolean;
+}
+
+/** How many checked publication topics a realm keeps (all are dropped at once when full: a cache, not a record). */
+const CHECKED_TOPICS = 4096;
+
 /**
  * A realm: one routing and administrative domain with its own broker, dealer, sessions and retained
  * state. This is the API every gate uses (and the Nest module through an in-process session): it
@@ -71,6 +81,7 @@ export class Realm {
   private readonly clusterCalls: ClusterCalls | undefined;
   private readonly clusterPublications: ClusterPublications | undefined;
   private readonly sessionsById = new Map<number, Session>();
+  private readonly checkedTopics = new Map<string, CheckedTopic>();
   private readonly joinListeners = new Set<SessionListener>();
   private readonly leaveListeners = new Set<SessionListener>();
   private readonly activityListeners = new Set<RealmActivityListener>();
@@ -288,13 +299,36 @@ export class Realm {
    */
   publish(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions = {}): Promise<number> {
     try {
-      this.checkUri(topic, 'concrete', 'topic');
-      if (publisher !== undefined) checkNotReserved(topic, 'topic');
-      checkWatch(options);
-      return this.route(publisher, topicKeyOfUri(topic), topic.split('.'), payload, options);
+      const outcome = this.publishNow(publisher, topic, payload, options);
+      return typeof outcome === 'number' ? Promise.resolve(outcome) : outcome;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * `publish` for a gate on its hot path: the publication ID at once when the publication was applied and
+   * delivered in this call, else its promise; throws (a `RouterError`) what `publish` would reject with at once.
+   */
+  publishNow(publisher: Session | undefined, topic: string, payload: Payload, options: PublishOptions = {}): number | Promise<number> {
+    const checked = this.publicationTopic(topic);
+    if (publisher !== undefined && checked.reserved) checkNotReserved(topic, 'topic');
+    checkWatch(options);
+    return this.route(publisher, checked.key, checked.levels, payload, options);
+  }
+
+  /**
+   * A publication topic, checked and split once: the same topics come again and again, so the realm keeps the
+   * last few thousand it has seen (their levels are shared, read-only, by every publication on them).
+   */
+  private publicationTopic(topic: string): CheckedTopic {
+    let checked = this.checkedTopics.get(topic);
+    if (checked !== undefined) return checked;
+    this.checkUri(topic, 'concrete', 'topic');
+    checked = { key: topicKeyOfUri(topic), levels: topic.split('.'), reserved: isReserved(topic) };
+    if (this.checkedTopics.size >= CHECKED_TOPICS) this.checkedTopics.clear();
+    this.checkedTopics.set(topic, checked);
+    return checked;
   }
 
   /**
@@ -303,21 +337,28 @@ export class Realm {
    */
   publishTo(publisher: Session | undefined, levels: TopicLevels, payload: Payload, options: PublishOptions = {}): Promise<number> {
     try {
-      if (publisher !== undefined && isReservedLevel(levels[0])) {
-        throw new RouterError(ErrorUri.invalidUri, `the topic ${JSON.stringify(levels.join('/'))} is reserved for the router (${levels[0]})`);
-      }
-      checkWatch(options);
-      return this.route(publisher, topicKey(levels), levels, payload, options);
+      const outcome = this.publishToNow(publisher, levels, payload, options);
+      return typeof outcome === 'number' ? Promise.resolve(outcome) : outcome;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
+  /** `publishTo` for a gate's hot path, answering at once when it can (as `publishNow`); throws what it would reject with at once. */
+  publishToNow(publisher: Session | undefined, levels: TopicLevels, payload: Payload, options: PublishOptions = {}): number | Promise<number> {
+    if (publisher !== undefined && isReservedLevel(levels[0])) {
+      throw new RouterError(ErrorUri.invalidUri, `the topic ${JSON.stringify(levels.join('/'))} is reserved for the router (${levels[0]})`);
+    }
+    checkWatch(options);
+    return this.route(publisher, topicKey(levels), levels, payload, options);
+  }
+
+
   /**
    * Where a publication goes: to the aggregate engine (a table's topic), to a reducer (a reduced topic), or
    * straight to the pipeline. While the realm has neither tables nor reducers this costs two checks.
    */
-  private route(publisher: Session | undefined, key: string, levels: TopicLevels, payload: Payload, options: PublishOptions): Promise<number> {
+  private route(publisher: Session | undefined, key: string, levels: TopicLevels, payload: Payload, options: PublishOptions): number | Promise<number> {
     if (this.tables.active) {
       const routed = this.tables.route(publisher, levels, payload, options);
       if (routed !== undefined) return routed;
@@ -326,7 +367,7 @@ export class Realm {
       const routed = this.reducers.route(publisher, key, levels, payload, options);
       if (routed !== undefined) return routed;
     }
-    return this.pipeline.publish(publisher, key, levels, payload, options);
+    return this.pipeline.publishNow(publisher, key, levels, payload, options);
   }
 
   /** The retained entry of one topic. */

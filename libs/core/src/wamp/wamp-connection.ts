@@ -504,16 +504,21 @@ export class WampConnection implements SessionPeer {
     const acknowledge = wire.wantsAcknowledge(wireOptions);
     if (this.passthruUnannounced('publisher', wireOptions, 'PUBLISH')) return;
     // `request` inlined: this runs for every publication, and its closure would be garbage on each.
-    let published: Promise<number>;
+    let published: number | Promise<number>;
     try {
       const options = wire.publishOptions(wireOptions);
       // An acknowledged publication counts as QoS 1 for MQTT subscribers (the bridge's QoS mapping).
       const payload = this.withCarriedProperties(payloadOf(message, 4), wireOptions, acknowledge ? ACKNOWLEDGED : undefined);
-      published = session.realm.publish(session, message[3] as string, payload, options);
+      // A plain publication is delivered within this call: its ID comes back at once, with no promise.
+      published = session.realm.publishNow(session, message[3] as string, payload, options);
     } catch (error) {
       if (!(error instanceof RouterError)) throw error;
       if (acknowledge) this.sendError(MessageCode.PUBLISH, requestId, error);
       else this.logger.debug('unacknowledged request failed', { type: MessageCode.PUBLISH, uri: error.uri, message: error.message });
+      return;
+    }
+    if (typeof published === 'number') {
+      if (acknowledge) this.send([MessageCode.PUBLISHED, requestId, published]);
       return;
     }
     if (!acknowledge) {
