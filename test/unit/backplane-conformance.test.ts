@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalClient, MemoryCluster, RedisBackplane, RedisStoreProvider, Router, RouterError, type Realm } from '@fox-wamp/core';
+import { LocalClient, MemoryCluster, RedisBackplane, RedisStoreProvider, Router, RouterError, type InvocationDelivery, type Realm, type Session, type SessionPeer } from '@fox-wamp/core';
 import { startRedis, type RunningRedis } from '../support/redis-process.js';
 import { LocalEvents } from '../support/local-events.js';
 
@@ -360,6 +360,26 @@ describe.each<BackplaneName>(['single process', 'memory', 'redis'])('%s', (name)
     expect(watcher.args).toEqual(['online', 'offline', 'marker']);
   });
 
+  it('cancels a call to a callee on the other process: killnowait answers at once and interrupts, kill waits for the callee', async () => {
+    cluster = await startCluster(name);
+    const callee = new InterruptibleCallee(cluster.b);
+    const registration = cluster.b.register(callee.session, 'slow.op');
+    await cluster.b.confirmRegistration(callee.session, registration);
+    const caller = on(cluster.a);
+    for (const mode of ['killnowait', 'kill'] as const) {
+      const outcome = new Promise<RouterError>((resolve, reject) => {
+        const call = cluster.a.call(caller.session, 'slow.op', { args: [mode] }, {}, { result: () => reject(new Error('a result')), error: resolve });
+        void callee.invoked(1).then(() => cluster.a.cancel(call, mode));
+      });
+      const invocation = await callee.invoked(1);
+      const interrupt = await callee.interrupted(1);
+      expect(interrupt).toEqual({ invocationId: invocation.requestId, mode });
+      if (mode === 'kill') cluster.b.invocationError(callee.session, invocation.requestId, new RouterError('app.error.stopped', 'stopped'));
+      expect((await outcome).uri).toBe(mode === 'kill' ? 'app.error.stopped' : 'wamp.error.canceled');
+      callee.reset();
+    }
+  });
+
   it('fails a pending call when its callee on the other process leaves, and times calls out', async () => {
     cluster = await startCluster(name);
     const callee = on(cluster.b);
@@ -385,4 +405,54 @@ async function settled(realm: Realm): Promise<void> {
   await client.publish('probe.settled', ['x'], undefined, { excludeMe: false });
   await seen.count(1);
   client.close();
+}
+
+/** A callee that takes interrupts (as a WAMP callee that announced call canceling), driven by the test. */
+class InterruptibleCallee implements SessionPeer {
+  readonly session: Session;
+  private invocations: InvocationDelivery[] = [];
+  private interrupts: { invocationId: number; mode: string }[] = [];
+  private wake: (() => void)[] = [];
+
+  constructor(realm: Realm) {
+    this.session = realm.join(this, { protocol: 'local', authrole: 'callee', authmethod: 'local', authprovider: 'local', transport: 'local' });
+  }
+
+  sendEvent(): void {}
+
+  sendInvocation(invocation: InvocationDelivery): void {
+    this.invocations.push(invocation);
+    this.notify();
+  }
+
+  acceptsInterrupts(): boolean {
+    return true;
+  }
+
+  sendInterrupt(invocationId: number, mode: 'kill' | 'killnowait'): boolean {
+    this.interrupts.push({ invocationId, mode });
+    this.notify();
+    return true;
+  }
+
+  close(): void {}
+
+  async invoked(n: number): Promise<InvocationDelivery> {
+    while (this.invocations.length < n) await new Promise<void>((resolve) => this.wake.push(resolve));
+    return this.invocations[n - 1]!;
+  }
+
+  async interrupted(n: number): Promise<{ invocationId: number; mode: string }> {
+    while (this.interrupts.length < n) await new Promise<void>((resolve) => this.wake.push(resolve));
+    return this.interrupts[n - 1]!;
+  }
+
+  reset(): void {
+    this.invocations = [];
+    this.interrupts = [];
+  }
+
+  private notify(): void {
+    for (const wake of this.wake.splice(0)) wake();
+  }
 }
