@@ -19,6 +19,7 @@ import { writeConditionHolds } from './write-condition.js';
  * call, which is what makes `write` atomic.
  */
 export class MemoryRealmStore implements RealmStore {
+  readonly inMemory = true;
   private readonly entries = new TopicTree<RetainedEntry>();
   private readonly events: HistoryEvent[] = [];
   /** Index of the oldest live event in `events` (dropping from the front without shifting every time). */

@@ -94,6 +94,11 @@ export interface RealmStore {
    * then costs no promise per event. Throws where `appendHistory` would reject. Absent: asynchronous only.
    */
   appendHistoryNow?(event: HistoryEvent): void;
+  /**
+   * The store keeps everything in this process's memory: its synchronous append is a few array operations, so
+   * timing it (the store latency metric) would cost more than the append and tell nothing.
+   */
+  readonly inMemory?: boolean;
   /** Events with an ID above `afterId`, oldest first, at most `limit`. */
   history(afterId: number, limit: number): Promise<HistoryEvent[]>;
   /** The oldest event ID still in the history (undefined when empty): replay from before it has a gap. */
