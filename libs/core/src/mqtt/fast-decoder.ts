@@ -8,6 +8,10 @@ import { USER_PROPERTY_LIST, type UserProperty } from './user-property-order.js'
  * PINGREQ — into the codec's packet shapes, from one whole packet (see `PacketFramer`). Returns undefined for
  * any other type, which goes through mqtt-packet. The general decoder allocates several objects and a buffer
  * list per packet; this reads the bytes in place and copies only the payload.
+ *
+ * Each packet is built as one object literal, never `{ ...decoded, length }`: on Node 20's V8 an object made by
+ * a spread followed by more properties survives young-generation collections (every such packet was promoted,
+ * and each scavenge copied megabytes and paused the server for 5–10 ms; see `docs/performance.md`).
  */
 export function decodeHotPacket(packet: Buffer, version: 3 | 4 | 5): Packet | undefined {
   const type = packet[0]! >> 4;
@@ -18,12 +22,12 @@ export function decodeHotPacket(packet: Buffer, version: 3 | 4 | 5): Packet | un
   const length = packet.length - at;
   switch (type) {
     case 3:
-      return { ...decodePublish(packet, at, flags, version), length };
+      return decodePublish(packet, at, flags, version, length);
     case 4:
     case 5:
     case 6:
     case 7:
-      return { ...decodeAcknowledgement(packet, at, type, flags, version), length };
+      return decodeAcknowledgement(packet, at, type, flags, version, length);
     case 12:
       if (flags !== 0 || at !== packet.length) throw malformed('PINGREQ with flags or a body');
       return { cmd: 'pingreq', length };
@@ -34,7 +38,7 @@ export function decodeHotPacket(packet: Buffer, version: 3 | 4 | 5): Packet | un
 
 const ACK_NAMES = { 4: 'puback', 5: 'pubrec', 6: 'pubrel', 7: 'pubcomp' } as const;
 
-function decodeAcknowledgement(packet: Buffer, at: number, type: 4 | 5 | 6 | 7, flags: number, version: number): Packet {
+function decodeAcknowledgement(packet: Buffer, at: number, type: 4 | 5 | 6 | 7, flags: number, version: number, length: number): Packet {
   // MQTT-3.6.1-1: PUBREL's flags are 0010; the others' 0000.
   if (flags !== (type === 6 ? 2 : 0)) throw malformed(`${ACK_NAMES[type].toUpperCase()} with invalid flags`);
   if (packet.length - at < 2) throw malformed(`${ACK_NAMES[type].toUpperCase()} without a packet identifier`);
@@ -46,10 +50,12 @@ function decodeAcknowledgement(packet: Buffer, at: number, type: 4 | 5 | 6 | 7, 
     if (at < packet.length) at = skipProperties(packet, at);
   }
   if (at !== packet.length) throw malformed(`${ACK_NAMES[type].toUpperCase()} longer than its fields`);
-  return { cmd: ACK_NAMES[type], messageId, ...(reasonCode === undefined ? {} : { reasonCode }) } as Packet;
+  const result = { cmd: ACK_NAMES[type], messageId, length } as Packet & { reasonCode?: number };
+  if (reasonCode !== undefined) result.reasonCode = reasonCode;
+  return result;
 }
 
-function decodePublish(packet: Buffer, at: number, flags: number, version: number): IPublishPacket {
+function decodePublish(packet: Buffer, at: number, flags: number, version: number, length: number): IPublishPacket {
   const qos = (flags >> 1) & 0x03;
   if (qos === 3) throw malformed('PUBLISH with QoS 3');
   const topicLength = readLength(packet, at, 'topic');
@@ -74,6 +80,7 @@ function decodePublish(packet: Buffer, at: number, flags: number, version: numbe
     retain: (flags & 0x01) !== 0,
     topic,
     payload: Buffer.from(packet.subarray(at)),
+    length,
   };
   if (messageId !== undefined) result.messageId = messageId;
   if (properties !== undefined) result.properties = properties;
