@@ -155,6 +155,7 @@ export {
   type HistoryRetention,
 } from './retained/realm-store.js';
 export { MemoryRealmStore, MemoryStoreProvider } from './retained/memory-realm-store.js';
+export { EventRing } from './retained/event-ring.js';
 export { SqliteStoreProvider } from './retained/sqlite-store-provider.js';
 export { openStore } from './retained/open-store.js';
 export {

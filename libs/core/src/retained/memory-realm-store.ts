@@ -9,24 +9,25 @@ import type {
   StoreProvider,
   WriteResult,
 } from './realm-store.js';
+import { EventRing } from './event-ring.js';
 import { isDeletion } from './retained-value.js';
 import { TopicTree } from './topic-tree.js';
 import { writeConditionHolds } from './write-condition.js';
 
 /**
- * Retained entries in a topic tree and the history in a bounded array: the default store, and the
+ * Retained entries in a topic tree and the history in a ring of bounded size: the default store, and the
  * reference model the durable stores are tested against. Everything happens synchronously inside each
  * call, which is what makes `write` atomic.
  */
 export class MemoryRealmStore implements RealmStore {
   readonly inMemory = true;
   private readonly entries = new TopicTree<RetainedEntry>();
-  private readonly events: HistoryEvent[] = [];
-  /** Index of the oldest live event in `events` (dropping from the front without shifting every time). */
-  private head = 0;
+  private readonly events: EventRing;
   private nextEventId = 1;
 
-  constructor(private readonly retention: HistoryRetention) {}
+  constructor(private readonly retention: HistoryRetention) {
+    this.events = new EventRing(retention.maxEvents);
+  }
 
   async reserveEventIds(count: number): Promise<{ first: number; reservedUpTo: number }> {
     const first = this.nextEventId;
@@ -97,42 +98,24 @@ export class MemoryRealmStore implements RealmStore {
 
   async history(afterId: number, limit: number): Promise<HistoryEvent[]> {
     this.trimHistory(Date.now());
-    // Event IDs increase along the array: binary search for the first one above `afterId`.
-    let low = this.head;
-    let high = this.events.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.events[middle]!.eventId <= afterId) low = middle + 1;
-      else high = middle;
-    }
-    return this.events.slice(low, low + limit);
+    return this.events.after(afterId, limit);
   }
 
   async oldestEventId(): Promise<number | undefined> {
     this.trimHistory(Date.now());
-    return this.events[this.head]?.eventId;
+    return this.events.size === 0 ? undefined : this.events.at(0).eventId;
   }
 
   async historySize(): Promise<number> {
     this.trimHistory(Date.now());
-    return this.events.length - this.head;
+    return this.events.size;
   }
 
   async close(): Promise<void> {}
 
+  /** Drops what is older than the retention's age (the ring itself keeps at most `maxEvents`). */
   private trimHistory(now: number): void {
-    const oldestAllowed = now - this.retention.maxAgeMs;
-    while (
-      this.head < this.events.length &&
-      (this.events.length - this.head > this.retention.maxEvents || this.events[this.head]!.publishedAt < oldestAllowed)
-    ) {
-      this.head++;
-    }
-    // Compact once the dead front is as large as the live part, so memory stays proportional to the retention.
-    if (this.head > 1024 && this.head * 2 > this.events.length) {
-      this.events.splice(0, this.head);
-      this.head = 0;
-    }
+    this.events.dropOlderThan(now - this.retention.maxAgeMs);
   }
 }
 
