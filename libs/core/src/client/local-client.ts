@@ -196,8 +196,10 @@ export class LocalClient implements SessionPeer {
   sendEvent(event: EventDelivery): void {
     const handlers = this.handlers.get(event.subscriptionId);
     if (handlers === undefined) return;
+    // Literal objects (not a spread of resultOf): see docs/performance.md, rule 1.
     const local: LocalEvent = {
-      ...resultOf(event.payload),
+      args: event.payload.args ?? [],
+      kwargs: event.payload.kwargs ?? {},
       topic: (event.details.topic as string | undefined) ?? this.session.realm.broker.getSubscription(event.subscriptionId)?.uri ?? '',
       publicationId: event.publicationId,
       details: event.details,
@@ -219,7 +221,8 @@ export class LocalClient implements SessionPeer {
       return;
     }
     const local: LocalInvocation = {
-      ...resultOf(invocation.payload),
+      args: invocation.payload.args ?? [],
+      kwargs: invocation.payload.kwargs ?? {},
       procedure: (invocation.details.procedure as string | undefined) ?? entry.procedure,
       details: invocation.details,
       progress: (result) => {

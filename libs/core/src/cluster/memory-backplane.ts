@@ -255,7 +255,7 @@ async function emit(engine: RealmEngine, event: ClusterEvent, keep: boolean): Pr
       publishedAt: event.publishedAt,
     });
   }
-  const delivered = structuredClone({ ...event, eventId });
+  const delivered = Object.assign(structuredClone(event), { eventId });
   engine.emitToAll((listener) => listener.event(delivered));
   return eventId;
 }

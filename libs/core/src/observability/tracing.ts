@@ -138,7 +138,7 @@ export class RouterSpan {
     const tracer = routerTracer();
     if (tracer === undefined) return undefined;
     const span = tracer.startSpan(name, { kind, attributes }, parentContextOf(payload.properties?.trace));
-    const properties: MessageProperties = { ...payload.properties, trace: traceContextOfSpan(span.spanContext()) };
+    const properties: MessageProperties = Object.assign({}, payload.properties, { trace: traceContextOfSpan(span.spanContext()) });
     return new RouterSpan(span, new TracedPayload(payload, properties));
   }
 

@@ -229,7 +229,8 @@ class RedisRealmStore implements RealmStore {
 
   async appendHistory(event: HistoryEvent): Promise<void> {
     if (this.retention.maxEvents === 0) return;
-    const bytes = serialize({ ...event, payload: plainPayload(event.payload) });
+    const { eventId, topic, publisherId, publicationId, publishedAt } = event;
+    const bytes = serialize({ eventId, topic, payload: plainPayload(event.payload), publisherId, publicationId, publishedAt });
     await this.run(() =>
       this.scripts.foxAppendHistory(
         this.keys.history,

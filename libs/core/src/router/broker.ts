@@ -92,7 +92,7 @@ export class Broker {
     if (span === undefined) return this.deliverToSubscribers(publication);
     let delivered = 0;
     try {
-      delivered = this.deliverToSubscribers({ ...publication, payload: span.payload });
+      delivered = this.deliverToSubscribers(Object.assign({}, publication, { payload: span.payload }));
       return delivered;
     } finally {
       span.delivered(delivered);
