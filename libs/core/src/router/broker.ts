@@ -164,6 +164,10 @@ function eventFor(subscription: Subscription, publication: Publication, disclose
     retainedWrite: publication.options.retain === true || publication.options.when !== undefined || publication.options.will !== undefined,
     details: eventDetails(subscription, publication, disclosed),
     payload: publication.payload,
+    // Declared up front (filled by the first gate that encodes the event): adding them later changes the
+    // object's layout on the hot path.
+    frames: undefined,
+    frameSizes: undefined,
   };
 }
 

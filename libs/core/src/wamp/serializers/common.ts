@@ -73,7 +73,9 @@ function mapArray(array: unknown[], leaf: (value: unknown) => unknown): unknown[
 
 function mapObject(object: Record<string, unknown>, leaf: (value: unknown) => unknown): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined;
-  for (const key of Object.keys(object)) {
+  // for…in rather than Object.keys: no key array per object on every encode. The objects here are plain (or
+  // null-prototype), whose only enumerable keys are their own.
+  for (const key in object) {
     const item = object[key];
     if (typeof item === 'string') continue;
     const mapped = mapLeaves(item, leaf);
