@@ -100,10 +100,8 @@ function parseFlags(argv: readonly string[]): Record<string, unknown> {
     program.parse([...argv], { from: 'user' });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') {
-      process.stdout.write(program.helpInformation());
-      process.exit(0);
-    }
+    // Commander has written the help (or version) to stdout already; writing it again printed it twice.
+    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') process.exit(0);
     throw new ConfigError((error as Error).message.replace(/^error: /, ''));
   }
   const options = program.opts();

@@ -87,6 +87,16 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((running) => running.stop()));
 });
 
+describe('--help', () => {
+  it('prints the usage once on stdout and exits 0', async () => {
+    const { code, stdout, stderr } = await runToExit(['--help']);
+    expect(code).toBe(0);
+    expect(stdout.match(/^Usage: fox-wamp/gm)).toHaveLength(1);
+    expect(stdout).toContain('--store <store>');
+    expect(stderr).toBe('');
+  });
+});
+
 describe('startup errors', () => {
   it('a port that is taken: non-zero exit and one line on stderr naming the port, no stack trace', async () => {
     const blocker = createServer();
