@@ -112,8 +112,10 @@ async function measure(
   const server = await peer.start(options.nodeArgs, options.env);
   const pid = server.process.pid!;
   try {
-    // Warm up first (JIT, connection buffers), so the measured run is the steady state.
-    await scenario.run(server.url, serializer, options.warmupCount ?? Math.max(100, Math.ceil(count / 10)));
+    // Warm up first (JIT, connection buffers), so the measured run is the steady state. At least 20 000 messages
+    // (or the whole count): V8 optimizes a function after thousands of calls, and a short run's tenth left our
+    // server, which has more code to optimize than the floor, measured half-warm (0.63× the floor at --count 20000).
+    await scenario.run(server.url, serializer, options.warmupCount ?? Math.max(Math.ceil(count / 10), Math.min(count, 20_000)));
     const cpuBefore = cpuSeconds(pid);
     const generatorBefore = process.cpuUsage();
     const wallBefore = Date.now();
